@@ -1,0 +1,59 @@
+/*
+ * api.c: POST /api/broadcast (see api.h).
+ */
+#include "api.h"
+
+#include "phx_topic.h"
+#include "pubsub.h"
+#include "router.h"
+#include "server.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int api_error(int status, const char *message, struct api_response *out)
+{
+    json_t *j = json_pack("{ss}", "error", message);
+    out->status = status;
+    out->body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    return out->body ? 0 : -1;
+}
+
+int api_broadcast(struct server *s, const char *body, size_t len, struct api_response *out)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, 0, &jerr);
+    if (!root)
+        return api_error(400, "body is not valid JSON", out);
+    const char *problem = NULL;
+    json_t *topic = json_object_get(root, "topic");
+    json_t *event = json_object_get(root, "event");
+    json_t *payload = json_object_get(root, "payload");
+    if (!json_is_object(root))
+        problem = "body must be a JSON object {\"topic\",\"event\",\"payload\"}";
+    else if (!json_is_string(topic) || !phx_topic_valid(json_string_value(topic), json_string_length(topic)))
+        problem = "\"topic\" must be a string of 1 to 255 bytes without control characters";
+    else if (!json_is_string(event) || json_string_length(event) == 0 ||
+             strlen(json_string_value(event)) != json_string_length(event))
+        problem = "\"event\" must be a non-empty string";
+    else if (!json_is_object(payload))
+        problem = "\"payload\" must be a JSON object";
+    if (problem) {
+        json_decref(root);
+        return api_error(400, problem, out);
+    }
+    struct broadcast b = {
+        .topic = json_string_value(topic),
+        .event = json_string_value(event),
+        .json = payload,
+    };
+    long n = pubsub_broadcast(s, &b);
+    router_end_crashed(s);
+    json_decref(root);
+    if (n < 0)
+        return api_error(500, "out of memory", out);
+    out->status = 202;
+    out->body = strdup("{\"ok\":true}");
+    return out->body ? 0 : -1;
+}

@@ -1,0 +1,25 @@
+/*
+ * api.h: the backend HTTP API, transport-free: request body in, status and JSON body out.
+ *
+ * POST /api/broadcast {"topic": "room:1", "event": "shout", "payload": {...}} broadcasts to every
+ * subscriber of the topic (Phoenix's Endpoint.broadcast). 202 {"ok":true} on success; 400
+ * {"error":"..."} when the body is not such an object.
+ */
+#ifndef CINDER_API_H
+#define CINDER_API_H
+
+#include <stddef.h>
+
+struct server;
+
+struct api_response {
+    int status; /* HTTP status */
+    char *body; /* owned JSON text, NUL-terminated; free() it */
+};
+
+/* body borrowed (need not be NUL-terminated). Always fills *out; -1 only when out of memory. */
+int api_broadcast(struct server *s, const char *body, size_t len, struct api_response *out);
+/* A JSON error body {"error": message} with status. */
+int api_error(int status, const char *message, struct api_response *out);
+
+#endif

@@ -1,0 +1,246 @@
+/*
+ * conn.c: one client connection (see conn.h).
+ *
+ * Invariants: a closing connection queues nothing and routes nothing more; rx holds memory only while a
+ * fragmented message is being assembled; every channel in `channels` is active.
+ */
+#include "conn.h"
+
+#include "channel.h"
+#include "phx_error.h"
+#include "phx_json.h"
+#include "pubsub.h"
+#include "router.h"
+#include "server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct conn *conn_create(struct server *srv, const struct transport_ops *t, void *handle, enum phx_vsn vsn,
+                         char *user_id, char *socket_id)
+{
+    struct conn *c = calloc(1, sizeof(*c));
+    if (!c)
+        goto fail;
+    c->srv = srv;
+    c->transport = t;
+    c->transport_handle = handle;
+    c->id = ++srv->next_conn_id;
+    c->vsn = vsn;
+    c->user_id = user_id;
+    c->socket_id = socket_id;
+    c->id_sub.kind = SUB_SOCKET_ID;
+    outq_init(&c->q);
+    phx_buf_init(&c->rx, 0);
+    c->last_rx_ms = server_now_ms();
+    if (socket_id && registry_subscribe(srv->registry, socket_id, &c->id_sub) != 0)
+        goto fail;
+    c->next = srv->conns;
+    if (srv->conns)
+        srv->conns->prev = c;
+    srv->conns = c;
+    srv->nconns++;
+    srv->stats.connections_total++;
+    return c;
+fail:
+    free(c);
+    free(user_id);
+    free(socket_id);
+    return NULL;
+}
+
+void conn_destroy(struct conn **cp)
+{
+    struct conn *c = *cp;
+    if (!c)
+        return;
+    *cp = NULL;
+    while (c->channels) {
+        struct channel *ch = c->channels;
+        channel_destroy(&ch, CH_EXIT_CLOSED);
+    }
+    registry_unsubscribe(c->srv->registry, &c->id_sub);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        c->srv->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->srv->nconns--;
+    outq_cleanup(&c->q);
+    phx_buf_cleanup(&c->rx);
+    free(c->user_id);
+    free(c->socket_id);
+    free(c);
+}
+
+void conn_close(struct conn *c, uint16_t code, const char *reason)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    c->close_code = code;
+    snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+    outq_cleanup(&c->q);
+    phx_buf_cleanup(&c->rx);
+    c->transport->close(c);
+}
+
+int conn_on_message(struct conn *c, const void *data, size_t len, bool binary)
+{
+    if (c->closing)
+        return -1;
+    struct phx_msg m;
+    int rc;
+    if (binary) {
+        rc = c->vsn == PHX_V2 ? phx_decode_binary(data, len, &m) : PHX_E_BINARY;
+    } else {
+        rc = phx_decode_text(c->vsn, data, len, &m);
+    }
+    c->srv->stats.messages_in++;
+    if (rc != 0) {
+        char reason[64];
+        snprintf(reason, sizeof(reason), "malformed frame: %s", phx_strerror(rc));
+        c->srv->stats.bad_frames++;
+        conn_close(c, rc == PHX_E_NOMEM ? CLOSE_INTERNAL : CLOSE_INVALID_DATA, reason);
+        return -1;
+    }
+    rc = router_dispatch(c, &m);
+    phx_msg_cleanup(&m);
+    router_end_crashed(c->srv);
+    if (rc < 0)
+        conn_close(c, CLOSE_INTERNAL, "out of memory");
+    return c->closing ? -1 : 0;
+}
+
+int conn_on_data(struct conn *c, const void *in, size_t len, bool first, bool final, bool binary,
+                 size_t remaining)
+{
+    if (c->closing)
+        return -1;
+    c->last_rx_ms = server_now_ms();
+    size_t limit = c->srv->opt.max_frame_size;
+    if (first) {
+        phx_buf_reset(&c->rx);
+        c->rx_binary = binary;
+        c->rx_overflow = false;
+    }
+    /* Refuse before allocating: what arrived plus what is announced must fit. */
+    if (c->rx_overflow || c->rx.len + len + remaining > limit) {
+        conn_close(c, CLOSE_TOO_BIG, "message over max_frame_size");
+        return -1;
+    }
+    /* The common case: a whole message in one piece needs no copy. */
+    if (first && final)
+        return conn_on_message(c, in, len, binary);
+    if (phx_buf_append(&c->rx, in, len) != 0) {
+        conn_close(c, CLOSE_INTERNAL, "out of memory");
+        return -1;
+    }
+    if (!final)
+        return 0;
+    int rc = conn_on_message(c, phx_buf_data(&c->rx), c->rx.len, c->rx_binary);
+    /* Return the assembly memory: idle connections hold none. */
+    phx_buf_cleanup(&c->rx);
+    return rc;
+}
+
+int conn_push(struct conn *c, struct frame *f)
+{
+    if (c->closing)
+        return -1;
+    if (c->q.bytes > 0 && c->q.bytes + f->len > c->srv->opt.max_queue_size) {
+        c->srv->stats.slow_consumer_closes++;
+        conn_close(c, CLOSE_POLICY, "slow consumer: write queue over max_queue_size");
+        return -1;
+    }
+    bool was_empty = outq_empty(&c->q);
+    if (outq_push(&c->q, f) != 0) {
+        conn_close(c, CLOSE_INTERNAL, "out of memory");
+        return -1;
+    }
+    if (was_empty)
+        c->transport->wake(c);
+    return 0;
+}
+
+/* Turn what the encoder wrote into c->srv->scratch into a frame on c's queue. */
+static int conn_push_scratch(struct conn *c, bool binary)
+{
+    struct phx_buf *b = &c->srv->scratch;
+    struct frame *f = frame_create(phx_buf_data(b), b->len, binary);
+    phx_buf_reset(b);
+    if (!f)
+        return PHX_E_NOMEM;
+    int rc = conn_push(c, f);
+    frame_unref(&f);
+    return rc;
+}
+
+int conn_send(struct conn *c, const struct phx_msg *m, enum phx_bin_kind bin_kind)
+{
+    if (c->closing)
+        return -1;
+    struct phx_buf *b = &c->srv->scratch;
+    phx_buf_reset(b);
+    bool binary = m->json == NULL;
+    int rc;
+    if (binary)
+        rc = c->vsn == PHX_V2 ? phx_encode_binary(bin_kind, m, b) : PHX_E_INVAL;
+    else
+        rc = phx_encode_text(c->vsn, m, b);
+    if (rc != 0) {
+        phx_buf_reset(b);
+        return rc;
+    }
+    return conn_push_scratch(c, binary);
+}
+
+int conn_send_reply(struct conn *c, json_t *join_ref, json_t *ref, const char *topic, const char *status,
+                    json_t *response, const unsigned char *bin, size_t bin_len)
+{
+    if (c->closing)
+        return -1;
+    if (!response && bin) {
+        struct phx_msg m = {
+            .join_ref = join_ref,
+            .ref = ref,
+            .topic = topic,
+            .topic_len = strlen(topic),
+            .event = status,
+            .event_len = strlen(status),
+            .bin = bin,
+            .bin_len = bin_len,
+        };
+        return conn_send(c, &m, PHX_BIN_REPLY);
+    }
+    struct phx_buf *b = &c->srv->scratch;
+    phx_buf_reset(b);
+    int rc = phx_encode_reply(c->vsn, join_ref, ref, topic, status, response, b);
+    if (rc != 0) {
+        phx_buf_reset(b);
+        return rc;
+    }
+    return conn_push_scratch(c, false);
+}
+
+struct channel *conn_find_channel(const struct conn *c, const char *topic)
+{
+    for (struct channel *ch = c->channels; ch; ch = ch->next)
+        if (strcmp(ch->topic, topic) == 0)
+            return ch;
+    return NULL;
+}
+
+void conn_unlink_channel(struct conn *c, struct channel *ch)
+{
+    for (struct channel **it = &c->channels; *it; it = &(*it)->next) {
+        if (*it == ch) {
+            *it = ch->next;
+            ch->next = NULL;
+            c->nchannels--;
+            return;
+        }
+    }
+}

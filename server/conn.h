@@ -1,0 +1,105 @@
+/*
+ * conn.h: one client connection, whatever its transport: protocol version, user, channels, the
+ * inbound message assembly and the bounded write queue.
+ *
+ * Inbound: the transport feeds bytes (conn_on_data) -> whole messages are decoded -> router.c.
+ * Outbound: frames are pushed on the write queue (conn_push); when it goes from empty to non-empty the
+ * transport is woken once and drains it from its writable callback.
+ * Closing: conn_close only marks the connection and asks the transport to close it soon (never frees:
+ * it may be called in the middle of a fan-out); the transport calls conn_destroy from its close
+ * callback, which terminates every channel exactly once.
+ */
+#ifndef CINDER_CONN_H
+#define CINDER_CONN_H
+
+#include "outq.h"
+#include "phx_binary.h"
+#include "phx_buf.h"
+#include "phx_msg.h"
+#include "phx_vsn.h"
+#include "registry.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct conn;
+struct channel;
+struct server;
+
+/* WebSocket close codes the core uses. */
+enum {
+    CLOSE_NORMAL = 1000,       /* idle timeout */
+    CLOSE_GOING_AWAY = 1001,   /* "disconnect" broadcast on the socket id, server shutdown */
+    CLOSE_INVALID_DATA = 1007, /* undecodable frame */
+    CLOSE_POLICY = 1008,       /* slow consumer: write queue over its limit */
+    CLOSE_TOO_BIG = 1009,      /* inbound message over max_frame_size */
+    CLOSE_INTERNAL = 1011,     /* out of memory */
+};
+
+struct transport_ops {
+    const char *name;
+    /* The write queue went from empty to non-empty: drain it when the peer can take data. */
+    void (*wake)(struct conn *c);
+    /* c->close_code / c->close_reason are set: close soon and call conn_destroy when closed. Must not
+     * free c synchronously. */
+    void (*close)(struct conn *c);
+};
+
+struct conn {
+    struct conn *next, *prev; /* the server's list */
+    struct server *srv;       /* borrowed */
+    const struct transport_ops *transport;
+    void *transport_handle; /* the transport's own (struct lws * for WebSocket) */
+    uint64_t id;
+    enum phx_vsn vsn;
+    char *user_id;            /* owned */
+    char *socket_id;          /* owned, or NULL */
+    struct reg_sub id_sub;    /* kind SUB_SOCKET_ID on socket_id */
+    struct channel *channels; /* owned list */
+    unsigned nchannels;
+    struct outq q;
+    struct phx_buf rx; /* a message being assembled from fragments; memory only while in use */
+    bool rx_binary;
+    bool rx_overflow; /* the current message is over the limit: discard to its end */
+    bool closing;
+    uint16_t close_code;
+    char close_reason[64];
+    uint64_t last_rx_ms;
+};
+
+/* New connection, registered with the server and subscribed to its socket id. user_id and socket_id
+ * are stolen (socket_id may be NULL). NULL when out of memory (the ids are freed then). */
+struct conn *conn_create(struct server *srv, const struct transport_ops *t, void *handle, enum phx_vsn vsn,
+                         char *user_id, char *socket_id);
+/* Terminate every channel (CH_EXIT_CLOSED), unsubscribe, drop the queue, free. NULL-safe; *c = NULL. */
+void conn_destroy(struct conn **c);
+
+/* Bytes of one WebSocket message arrived: `first`/`final` delimit the message, `remaining` is what the
+ * transport knows is still to come of it (0 if unknown). Whole messages are decoded and routed. Returns
+ * 0, or -1 when the connection is now closing (the transport should close it at once). */
+int conn_on_data(struct conn *c, const void *in, size_t len, bool first, bool final, bool binary,
+                 size_t remaining);
+/* One whole message: decode and route it. 0, or -1 when the connection is now closing. */
+int conn_on_message(struct conn *c, const void *data, size_t len, bool binary);
+
+/* Queue a reference to f (borrowed). When the queue already holds bytes and f would take it past
+ * max_queue_size, the connection is closed instead (1008). 0, or -1 when f was not queued. */
+int conn_push(struct conn *c, struct frame *f);
+
+/* Encode m for this connection (its serializer; a binary message as bin_kind) and queue it. m borrowed.
+ * 0 or negative (phx_err, or -1 when not queued). */
+int conn_send(struct conn *c, const struct phx_msg *m, enum phx_bin_kind bin_kind);
+/* Queue a phx_reply. response (borrowed) NULL means {}, unless bin is set: then a binary reply. */
+int conn_send_reply(struct conn *c, json_t *join_ref, json_t *ref, const char *topic, const char *status,
+                    json_t *response, const unsigned char *bin, size_t bin_len);
+
+/* Mark the connection closing with code and reason, drop its queue, ask the transport to close it.
+ * Idempotent: the first code wins. */
+void conn_close(struct conn *c, uint16_t code, const char *reason);
+
+/* The channel joined on topic (borrowed), or NULL. */
+struct channel *conn_find_channel(const struct conn *c, const char *topic);
+/* Unlink ch from the connection's list (channel.c calls it). */
+void conn_unlink_channel(struct conn *c, struct channel *ch);
+
+#endif

@@ -1,0 +1,140 @@
+/*
+ * endpoint.c: the lws context and its one protocol callback, a translator: each case hands the event
+ * to the WebSocket transport (ws.c) or the HTTP side (http.c) in a line or two. A once-a-second timer
+ * closes idle connections.
+ */
+#include "endpoint.h"
+
+#include "http.h"
+#include "log.h"
+#include "server.h"
+#include "ws.h"
+
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct endpoint {
+    struct lws_context *ctx;
+    struct server *srv;
+    lws_sorted_usec_list_t sweep; /* idle timer */
+};
+
+#define SWEEP_US (1000 * LWS_US_PER_MS)
+
+static struct server *server_of(struct lws *wsi)
+{
+    struct endpoint *ep = lws_context_user(lws_get_context(wsi));
+    return ep->srv;
+}
+
+static int on_event(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    struct session *ss = user;
+    switch (reason) {
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return ws_on_confirm_upgrade(server_of(wsi), wsi);
+    case LWS_CALLBACK_ESTABLISHED:
+        return ws_on_established(server_of(wsi), wsi, ss);
+    case LWS_CALLBACK_RECEIVE:
+        return ws_on_receive(wsi, ss, in, len);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return ws_on_writable(wsi, ss);
+    case LWS_CALLBACK_CLOSED:
+        ws_on_closed(ss);
+        return 0;
+    case LWS_CALLBACK_HTTP:
+        return http_on_request(server_of(wsi), wsi, ss, in);
+    case LWS_CALLBACK_HTTP_BODY:
+        return http_on_body(server_of(wsi), ss, in, len);
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        return http_on_body_done(server_of(wsi), wsi, ss);
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return http_on_writable(wsi, ss);
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+    case LWS_CALLBACK_CLOSED_HTTP:
+        if (ss)
+            http_on_drop(ss);
+        return 0;
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    /* Named "phoenix" so the subprotocol phoenix.js offers with authToken is answered as Phoenix does. */
+    {"phoenix", on_event, sizeof(struct session), 4096, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void on_sweep(lws_sorted_usec_list_t *sul)
+{
+    struct endpoint *ep = lws_container_of(sul, struct endpoint, sweep);
+    server_sweep_idle(ep->srv, server_now_ms());
+    lws_sul_schedule(ep->ctx, 0, &ep->sweep, on_sweep, SWEEP_US);
+}
+
+static void on_lws_log(int level, const char *line)
+{
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    log_msg(level == LLL_ERR ? LOG_ERROR : LOG_WARN, "lws: %.*s", (int)n, line);
+}
+
+struct endpoint *endpoint_create(struct server *s, char *err, size_t errlen)
+{
+    struct endpoint *ep = calloc(1, sizeof(*ep));
+    if (!ep) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    ep->srv = s;
+    lws_set_log_level(log_get_level() == LOG_DEBUG ? LLL_ERR | LLL_WARN : LLL_ERR, on_lws_log);
+
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    info.port = s->opt.port;
+    info.iface = s->opt.bind;
+    info.protocols = protocols;
+    info.user = ep;
+    info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.vhost_name = "cinder";
+    info.timeout_secs = 10;
+    info.keepalive_timeout = 30;
+    ep->ctx = lws_create_context(&info);
+    if (!ep->ctx) {
+        snprintf(err, errlen, "cannot listen on %s:%d (in use, or not a local address?)",
+                 s->opt.bind ? s->opt.bind : "*", s->opt.port);
+        free(ep);
+        return NULL;
+    }
+    lws_sul_schedule(ep->ctx, 0, &ep->sweep, on_sweep, SWEEP_US);
+    return ep;
+}
+
+int endpoint_run(struct endpoint *ep, volatile sig_atomic_t *stop)
+{
+    while (!*stop)
+        if (lws_service(ep->ctx, 0) < 0)
+            return -1;
+    return 0;
+}
+
+void endpoint_wake(struct endpoint *ep)
+{
+    lws_cancel_service(ep->ctx);
+}
+
+void endpoint_destroy(struct endpoint **epp)
+{
+    struct endpoint *ep = *epp;
+    if (!ep)
+        return;
+    lws_sul_schedule(ep->ctx, 0, &ep->sweep, NULL, LWS_SET_TIMER_USEC_CANCEL);
+    /* Destroying the context closes every connection; their CLOSED callbacks destroy the conns. */
+    lws_context_destroy(ep->ctx);
+    free(ep);
+    *epp = NULL;
+}

@@ -1,0 +1,33 @@
+/*
+ * endpoint.h: the libwebsockets side of the server: one lws context serving one port, whose single
+ * protocol callback translates lws events into calls on the WebSocket transport (ws.c) and the HTTP
+ * API (http.c).
+ */
+#ifndef CINDER_ENDPOINT_H
+#define CINDER_ENDPOINT_H
+
+#include <signal.h>
+#include <stddef.h>
+
+struct server;
+struct conn;
+struct http_request;
+
+/* Per-connection user data lws allocates for us (per_session_data_size): a pointer per transport. */
+struct session {
+    struct conn *conn;         /* WebSocket: from ESTABLISHED to CLOSED */
+    struct http_request *http; /* HTTP: the request being served */
+};
+
+struct endpoint;
+
+/* Listen on s->opt.bind:s->opt.port. s borrowed (must outlive the endpoint). NULL with err filled. */
+struct endpoint *endpoint_create(struct server *s, char *err, size_t errlen);
+/* Serve until *stop becomes non-zero (set it from a signal handler, then call endpoint_wake). */
+int endpoint_run(struct endpoint *ep, volatile sig_atomic_t *stop);
+/* Make endpoint_run look at *stop now. Async-signal-safe enough: it writes to lws's wake pipe. */
+void endpoint_wake(struct endpoint *ep);
+/* Close every connection and free the endpoint. NULL-safe; *ep = NULL. */
+void endpoint_destroy(struct endpoint **ep);
+
+#endif

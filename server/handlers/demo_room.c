@@ -1,0 +1,74 @@
+/*
+ * demo_room.c: the demo `room:*` channel (CONTRACT.md).
+ *
+ *   join room:forbidden   -> error {"reason":"unauthorized"}
+ *   ping P                -> ok P
+ *   shout P               -> broadcast shout P to all, ok {}
+ *   shout_others P        -> broadcast shout P to all but this channel, ok {}
+ *   fail                  -> error {"reason":"failed"}
+ *   noreply               -> nothing
+ *   crash                 -> the channel fails (phx_error)
+ *   leave_me              -> ok {}, then the channel closes (phx_close)
+ *   binary <bytes>        -> ok with the same bytes
+ *   anything else         -> error {"reason":"unknown event"}
+ */
+#include "demo.h"
+
+#include <string.h>
+
+static int reason(struct ch_reply *reply, const char *why)
+{
+    reply->status = "error";
+    reply->response = json_pack("{ss}", "reason", why);
+    return CH_REPLY;
+}
+
+static int room_join(struct channel *ch, const struct ch_payload *params, struct ch_reply *reply)
+{
+    if (strcmp(channel_topic(ch), "room:forbidden") == 0) {
+        reply->response = json_pack("{ss}", "reason", "unauthorized");
+        return CH_REFUSE;
+    }
+    return CH_OK;
+}
+
+static int room_in(struct channel *ch, const char *event, const struct ch_payload *payload,
+                   struct ch_reply *reply)
+{
+    if (strcmp(event, "ping") == 0) {
+        if (payload->json)
+            reply->response = json_incref(payload->json);
+        else {
+            reply->bin = payload->bin;
+            reply->bin_len = payload->bin_len;
+        }
+        return CH_REPLY;
+    }
+    if (strcmp(event, "shout") == 0 || strcmp(event, "shout_others") == 0) {
+        int rc = event[5] == '\0' ? channel_broadcast(ch, "shout", payload)
+                                  : channel_broadcast_from(ch, "shout", payload);
+        return rc == 0 ? CH_REPLY : reason(reply, "broadcast failed");
+    }
+    if (strcmp(event, "fail") == 0)
+        return reason(reply, "failed");
+    if (strcmp(event, "noreply") == 0)
+        return CH_OK;
+    if (strcmp(event, "crash") == 0)
+        return CH_CRASH;
+    if (strcmp(event, "leave_me") == 0)
+        return reply->status = "ok", CH_STOP;
+    if (strcmp(event, "binary") == 0) {
+        if (payload->json)
+            return reason(reply, "binary payload expected");
+        reply->bin = payload->bin;
+        reply->bin_len = payload->bin_len;
+        return CH_REPLY;
+    }
+    return reason(reply, "unknown event");
+}
+
+const struct channel_handler demo_room_handler = {
+    .pattern = "room:*",
+    .join = room_join,
+    .handle_in = room_in,
+};

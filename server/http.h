@@ -1,0 +1,27 @@
+/*
+ * http.h: plain HTTP requests on the server's port: the backend API (api.h) and the answers for paths
+ * that serve nothing.
+ *
+ *   POST /api/broadcast        -> api_broadcast (202 / 400), 413 over max_body_size, 405 other methods
+ *   GET  /socket/websocket     -> 400 (an upgrade is required)
+ *   anything else              -> 404
+ * Every answer is JSON with cache-control: no-store.
+ */
+#ifndef CINDER_HTTP_H
+#define CINDER_HTTP_H
+
+#include <stddef.h>
+
+struct lws;
+struct server;
+struct session;
+
+/* LWS_CALLBACK_HTTP: path is the URI path. 0 to go on, non-zero to close. */
+int http_on_request(struct server *s, struct lws *wsi, struct session *ss, const char *path);
+int http_on_body(struct server *s, struct session *ss, const void *in, size_t len);
+int http_on_body_done(struct server *s, struct lws *wsi, struct session *ss);
+int http_on_writable(struct lws *wsi, struct session *ss);
+/* The request is over (or the connection closed): free its state. */
+void http_on_drop(struct session *ss);
+
+#endif

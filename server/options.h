@@ -1,0 +1,43 @@
+/*
+ * options.h: the server's settings, their defaults, and the command line that sets them.
+ *
+ * One schema with defaults in one place (options_defaults). Sizes accept a plain byte count or a
+ * suffix k/K/KiB, m/M/MiB; durations a number with ms, s or m (a plain number is seconds).
+ */
+#ifndef CINDER_OPTIONS_H
+#define CINDER_OPTIONS_H
+
+#include "log.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct options {
+    int port;                 /* 4000 */
+    const char *bind;         /* NULL: every interface; borrowed from argv */
+    size_t max_frame_size;    /* 1 MiB: a bigger inbound message closes with 1009 */
+    size_t max_queue_size;    /* 1 MiB: a write queue past it closes its connection with 1008 */
+    size_t max_body_size;     /* 1 MiB: HTTP API request bodies, 413 past it */
+    uint64_t idle_timeout_ms; /* 60 s without a frame from the client closes it */
+    unsigned max_channels;    /* 100 channels per socket */
+    enum log_level log_level; /* info */
+};
+
+void options_defaults(struct options *o);
+
+enum options_result {
+    OPTIONS_RUN = 0,   /* parsed: serve */
+    OPTIONS_EXIT = 1,  /* --help or --version was printed to out: exit 0 */
+    OPTIONS_ERROR = -1 /* err holds a message: exit 2 */
+};
+/* Parse argv over the current values of o. */
+enum options_result options_parse(struct options *o, int argc, char **argv, FILE *out, char *err,
+                                  size_t errlen);
+
+/* "1048576", "64k", "1MiB" -> bytes. 0 or -1. */
+int parse_size(const char *s, size_t *out);
+/* "60", "60s", "500ms", "2m" -> milliseconds. 0 or -1. */
+int parse_duration_ms(const char *s, uint64_t *out);
+
+#endif

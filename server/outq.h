@@ -1,0 +1,48 @@
+/*
+ * outq.h: one connection's write queue, a FIFO of frame references with a byte count.
+ *
+ * The queue never copies frame bytes: it holds references. It costs nothing while empty (no memory) and
+ * grows a ring of pointers as needed; a ring that grew past a small size is released again once it
+ * drains, so an idle connection holds no queue memory. The byte limit and what happens past it are the
+ * connection's policy (conn.c), not the queue's.
+ *
+ *     struct outq q;
+ *     outq_init(&q);
+ *     outq_push(&q, f);            // q holds a new reference to f
+ *     struct frame *head = outq_peek(&q);
+ *     outq_pop(&q);                // drops that reference
+ *     outq_cleanup(&q);            // drops every reference left
+ */
+#ifndef CINDER_OUTQ_H
+#define CINDER_OUTQ_H
+
+#include "frame.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct outq {
+    struct frame **ring; /* owned; cap slots */
+    uint32_t head;
+    uint32_t count;
+    uint32_t cap;
+    size_t bytes; /* sum of len of the queued frames */
+};
+
+void outq_init(struct outq *q);
+/* Append f, taking a new reference (f itself stays borrowed). 0, or -1 when out of memory (then q is
+ * unchanged and no reference was taken). */
+int outq_push(struct outq *q, struct frame *f);
+/* The oldest frame (borrowed), or NULL when empty. */
+struct frame *outq_peek(const struct outq *q);
+/* Drop the oldest frame. No-op when empty. */
+void outq_pop(struct outq *q);
+/* Drop every frame and free the ring; the queue is empty and usable afterwards. */
+void outq_cleanup(struct outq *q);
+
+static inline int outq_empty(const struct outq *q)
+{
+    return q->count == 0;
+}
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * pubsub.c: local fan-out of a broadcast (see pubsub.h), Phoenix's fastlane in C.
+ *
+ * For each subscriber of the topic: the connection's socket-id subscription reacts to "disconnect";
+ * a channel that sent a broadcast_from is skipped; a channel whose handler intercepts the event gets
+ * handle_out; every other channel's connection gets a reference to the frame encoded for its
+ * serializer, encoded the first time a subscriber needs it. Nothing is freed during the walk:
+ * connections are only marked closing (conn_close never frees) and a channel whose handle_out crashed
+ * is only marked, to be ended by router_end_crashed() once no hook is running.
+ */
+#include "pubsub.h"
+
+#include "channel.h"
+#include "conn.h"
+#include "phx_binary.h"
+#include "phx_json.h"
+#include "registry.h"
+#include "server.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
+/* Encode b for serializer vsn into a new frame (caller owns), or NULL when it cannot be expressed
+ * (binary payload for V1) or memory ran out. */
+static struct frame *encode_broadcast(struct server *s, enum phx_vsn vsn, const struct broadcast *b)
+{
+    struct phx_msg m = {
+        .topic = b->topic,
+        .topic_len = strlen(b->topic),
+        .event = b->event,
+        .event_len = strlen(b->event),
+        .json = b->json,
+        .bin = b->bin,
+        .bin_len = b->bin_len,
+    };
+    struct phx_buf *buf = &s->scratch;
+    phx_buf_reset(buf);
+    bool binary = b->json == NULL;
+    int rc;
+    if (binary)
+        rc = vsn == PHX_V2 ? phx_encode_binary(PHX_BIN_BROADCAST, &m, buf) : -1;
+    else
+        rc = phx_encode_text(vsn, &m, buf);
+    struct frame *f = rc == 0 ? frame_create(phx_buf_data(buf), buf->len, binary) : NULL;
+    phx_buf_reset(buf);
+    return f;
+}
+
+long pubsub_broadcast(struct server *s, const struct broadcast *b)
+{
+    s->stats.broadcasts++;
+    struct reg_topic *t = registry_find(s->registry, b->topic);
+    if (!t)
+        return 0;
+    struct frame *enc[3] = {NULL, NULL, NULL}; /* indexed by enum phx_vsn */
+    bool tried[3] = {false, false, false};
+    struct ch_payload payload = {.json = b->json, .bin = b->bin, .bin_len = b->bin_len};
+    long delivered = 0;
+
+    for (struct reg_sub *sub = registry_first(t); sub; sub = sub->next) {
+        if (sub->kind == SUB_SOCKET_ID) {
+            if (strcmp(b->event, "disconnect") == 0)
+                conn_close(container_of(sub, struct conn, id_sub), CLOSE_GOING_AWAY, "disconnect");
+            continue;
+        }
+        struct channel *ch = container_of(sub, struct channel, sub);
+        struct conn *c = ch->conn;
+        if (ch == b->from || c->closing)
+            continue;
+        if (channel_intercepts(ch, b->event)) {
+            if (ch->handler->handle_out(ch, b->event, &payload) == CH_CRASH)
+                channel_mark_crashed(ch);
+            delivered++;
+            continue;
+        }
+        enum phx_vsn v = c->vsn;
+        if (!tried[v]) {
+            tried[v] = true;
+            enc[v] = encode_broadcast(s, v, b);
+        }
+        if (enc[v] && conn_push(c, enc[v]) == 0)
+            delivered++;
+    }
+    for (int v = 0; v < 3; v++)
+        frame_unref(&enc[v]);
+    s->stats.deliveries += (uint64_t)delivered;
+    return delivered;
+}

@@ -1,0 +1,58 @@
+/*
+ * server.h: the state of one event loop: settings, the app, the topic registry, the connections.
+ *
+ * Created in main.c and passed down explicitly; there are no globals, so a test can build two.
+ */
+#ifndef CINDER_SERVER_H
+#define CINDER_SERVER_H
+
+#include "handler.h"
+#include "options.h"
+#include "phx_buf.h"
+
+#include <stdint.h>
+
+struct channel;
+struct conn;
+struct registry;
+struct query;
+
+struct server_stats {
+    uint64_t connections_total;
+    uint64_t broadcasts;
+    uint64_t deliveries;
+    uint64_t messages_in;
+    uint64_t slow_consumer_closes;
+    uint64_t bad_frames;
+};
+
+struct server {
+    struct options opt;
+    const struct socket_handler *app; /* borrowed, static */
+    struct registry *registry;        /* owned */
+    struct phx_buf scratch;           /* encode buffer reused by every encode on this loop */
+    struct conn *conns;               /* every live connection */
+    struct channel *crashed;          /* handle_out failed: to end in router_end_crashed */
+    size_t nconns;
+    uint64_t next_conn_id;
+    struct server_stats stats;
+};
+
+/* New server (caller owns; server_destroy). opt copied, app borrowed. NULL when out of memory. */
+struct server *server_create(const struct options *opt, const struct socket_handler *app);
+/* Free the server. Every connection must have been destroyed first. NULL-safe; *s = NULL. */
+void server_destroy(struct server **s);
+
+/* Run the app's connect: 0 with the user id and socket id set (caller owns), or -1 refused. */
+int server_connect(struct server *s, const struct query *params, char **user_id, char **socket_id);
+/* The first channel handler whose pattern matches topic (borrowed), or NULL. */
+const struct channel_handler *server_route(const struct server *s, const char *topic);
+/* Close every connection silent for longer than idle_timeout_ms (1000, "idle timeout"). */
+void server_sweep_idle(struct server *s, uint64_t now_ms);
+/* Close every connection (code, reason), e.g. at shutdown. */
+void server_close_all(struct server *s, uint16_t code, const char *reason);
+
+/* Monotonic milliseconds. */
+uint64_t server_now_ms(void);
+
+#endif

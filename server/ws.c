@@ -1,0 +1,155 @@
+/*
+ * ws.c: the WebSocket transport (see ws.h).
+ */
+#include "ws.h"
+
+#include "conn.h"
+#include "endpoint.h"
+#include "log.h"
+#include "phx_vsn.h"
+#include "query.h"
+#include "server.h"
+
+#include <libwebsockets.h>
+#include <stdlib.h>
+#include <string.h>
+
+_Static_assert(FRAME_HEADROOM >= LWS_PRE, "frames must leave LWS_PRE bytes for libwebsockets");
+
+#define WS_PATH "/socket/websocket"
+/* Seconds a closing connection may take to flush its close frame before it is cut. */
+#define WS_CLOSE_GRACE_S 5
+
+static void ws_wake(struct conn *c)
+{
+    lws_callback_on_writable(c->transport_handle);
+}
+
+static void ws_close(struct conn *c)
+{
+    struct lws *wsi = c->transport_handle;
+    lws_close_reason(wsi, (enum lws_close_status)c->close_code, (unsigned char *)c->close_reason,
+                     strlen(c->close_reason));
+    /* The close frame goes out from WRITEABLE; a peer that never lets us write is cut after the grace. */
+    lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, WS_CLOSE_GRACE_S);
+    lws_callback_on_writable(wsi);
+}
+
+static const struct transport_ops ws_transport = {
+    .name = "websocket",
+    .wake = ws_wake,
+    .close = ws_close,
+};
+
+/* Read the request's decoded query pairs into q. 0 or -1 (too many or out of memory). */
+static int ws_read_query(struct lws *wsi, struct query *q)
+{
+    char frag[1024];
+    for (int i = 0;; i++) {
+        int n = lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (n < 0)
+            return 0;
+        if (query_add(q, frag) != 0)
+            return -1;
+    }
+}
+
+static bool ws_path_ok(struct lws *wsi)
+{
+    char path[64];
+    int n = lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI);
+    return n > 0 && strcmp(path, WS_PATH) == 0;
+}
+
+/* vsn and connect for this request: 0 with *vsn and the ids (caller owns), or -1 refused. */
+static int ws_admit(struct server *s, struct lws *wsi, enum phx_vsn *vsn, char **user_id, char **socket_id)
+{
+    struct query q;
+    query_init(&q);
+    int rc = -1;
+    if (ws_read_query(wsi, &q) != 0)
+        goto out;
+    *vsn = phx_vsn_parse(query_get(&q, "vsn"));
+    if (*vsn == PHX_VSN_INVALID)
+        goto out;
+    rc = server_connect(s, &q, user_id, socket_id);
+out:
+    query_cleanup(&q);
+    return rc;
+}
+
+int ws_on_confirm_upgrade(struct server *s, struct lws *wsi)
+{
+    if (!ws_path_ok(wsi)) {
+        lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
+        return 1;
+    }
+    enum phx_vsn vsn;
+    char *user_id, *socket_id;
+    if (ws_admit(s, wsi, &vsn, &user_id, &socket_id) != 0) {
+        log_msg(LOG_DEBUG, "websocket connect refused (403)");
+        lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, NULL);
+        return 1;
+    }
+    free(user_id);
+    free(socket_id);
+    return 0;
+}
+
+int ws_on_established(struct server *s, struct lws *wsi, struct session *ss)
+{
+    enum phx_vsn vsn;
+    char *user_id, *socket_id;
+    if (ws_admit(s, wsi, &vsn, &user_id, &socket_id) != 0)
+        return -1;
+    ss->conn = conn_create(s, &ws_transport, wsi, vsn, user_id, socket_id);
+    if (!ss->conn) {
+        log_msg(LOG_ERROR, "out of memory accepting a websocket");
+        return -1;
+    }
+    log_msg(LOG_DEBUG, "conn %llu: websocket open, user %s, vsn %d", (unsigned long long)ss->conn->id,
+            ss->conn->user_id, (int)vsn);
+    return 0;
+}
+
+int ws_on_receive(struct lws *wsi, struct session *ss, const void *in, size_t len)
+{
+    struct conn *c = ss->conn;
+    if (!c)
+        return -1;
+    int rc = conn_on_data(c, in, len, lws_is_first_fragment(wsi), lws_is_final_fragment(wsi),
+                          lws_frame_is_binary(wsi), lws_remaining_packet_payload(wsi));
+    if (rc != 0)
+        log_msg(c->close_code == CLOSE_POLICY ? LOG_WARN : LOG_INFO, "conn %llu (user %s): closing %u: %s",
+                (unsigned long long)c->id, c->user_id, c->close_code, c->close_reason);
+    return rc;
+}
+
+int ws_on_writable(struct lws *wsi, struct session *ss)
+{
+    struct conn *c = ss->conn;
+    if (!c)
+        return -1;
+    if (c->closing) {
+        log_msg(c->close_code == CLOSE_POLICY ? LOG_WARN : LOG_DEBUG, "conn %llu (user %s): closing %u: %s",
+                (unsigned long long)c->id, c->user_id, c->close_code, c->close_reason);
+        return -1;
+    }
+    struct frame *f;
+    while ((f = outq_peek(&c->q)) && !lws_send_pipe_choked(wsi)) {
+        int n = lws_write(wsi, frame_data(f), f->len, f->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+        if (n < (int)f->len)
+            return -1;
+        outq_pop(&c->q);
+    }
+    if (!outq_empty(&c->q))
+        lws_callback_on_writable(wsi);
+    return 0;
+}
+
+void ws_on_closed(struct session *ss)
+{
+    if (ss->conn)
+        log_msg(LOG_DEBUG, "conn %llu: websocket closed", (unsigned long long)ss->conn->id);
+    conn_destroy(&ss->conn);
+}
