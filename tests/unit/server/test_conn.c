@@ -1,0 +1,134 @@
+/*
+ * Tests server/conn.c: message assembly from fragments, the frame size limit, malformed input, the
+ * write queue limit (slow consumer), closing.
+ */
+#include "harness.h"
+
+static void small_limits(struct options *o)
+{
+    o->max_frame_size = 64;
+    o->max_queue_size = 100;
+}
+
+static struct server *s;
+static struct conn *c;
+
+static void setup(void)
+{
+    s = mk_server(NULL, small_limits);
+    c = mk_conn(s, PHX_V2, "alice");
+}
+
+static void teardown(void)
+{
+    end_conn(&c);
+    end_server(&s);
+}
+
+TestSuite(conn, .init = setup, .fini = teardown);
+
+Test(conn, fragments_are_assembled_into_one_message)
+{
+    const char *msg = "[null,\"1\",\"phoenix\",\"heartbeat\",{}]";
+    cr_assert_eq(conn_on_data(c, msg, 10, true, false, false, 0), 0);
+    expect_none(c);
+    cr_assert_eq(conn_on_data(c, msg + 10, 10, false, false, false, 0), 0);
+    cr_assert_eq(conn_on_data(c, msg + 20, strlen(msg) - 20, false, true, false, 0), 0);
+    expect_frame(c, "[null,\"1\",\"phoenix\",\"phx_reply\",{\"status\":\"ok\",\"response\":{}}]");
+    cr_assert_null(c->rx.mem, "assembly memory is returned after the message");
+}
+
+Test(conn, whole_message_in_one_piece)
+{
+    const char *msg = "[null,\"1\",\"phoenix\",\"heartbeat\",{}]";
+    cr_assert_eq(conn_on_data(c, msg, strlen(msg), true, true, false, 0), 0);
+    free(next_frame(c, NULL, NULL));
+    cr_assert_null(c->rx.mem);
+}
+
+Test(conn, announced_size_over_limit_closes_1009_before_allocating)
+{
+    cr_assert_eq(conn_on_data(c, "[", 1, true, false, false, 1000), -1);
+    cr_assert(c->closing);
+    cr_assert_eq(c->close_code, 1009);
+    cr_assert_null(c->rx.mem);
+    cr_assert_eq(mock_of(c)->closes, 1);
+    /* a closing connection takes nothing more */
+    cr_assert_eq(conn_on_data(c, "x", 1, true, true, false, 0), -1);
+    cr_assert_eq(mock_of(c)->closes, 1);
+}
+
+Test(conn, accumulated_size_over_limit_closes_1009)
+{
+    char chunk[40];
+    memset(chunk, ' ', sizeof(chunk));
+    cr_assert_eq(conn_on_data(c, chunk, sizeof(chunk), true, false, false, 0), 0);
+    cr_assert_eq(conn_on_data(c, chunk, sizeof(chunk), false, false, false, 0), -1);
+    cr_assert_eq(c->close_code, 1009);
+}
+
+Test(conn, malformed_frames_close_1007)
+{
+    static const char *bad[] = {"not json", "{\"a\":1}", "[1,2,3]", "[null,\"1\",5,\"ev\",{}]", ""};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        struct conn *x = mk_conn(s, PHX_V2, "x");
+        cr_assert_eq(send_text(x, bad[i]), -1, "%s", bad[i]);
+        cr_assert_eq(x->close_code, 1007, "%s", bad[i]);
+        cr_assert(strstr(x->close_reason, "malformed"), "%s", x->close_reason);
+        end_conn(&x);
+    }
+    static const unsigned char bad_bin[] = {0x07, 0, 0, 0, 0};
+    struct conn *x = mk_conn(s, PHX_V2, "x");
+    cr_assert_eq(conn_on_message(x, bad_bin, sizeof(bad_bin), true), -1);
+    cr_assert_eq(x->close_code, 1007);
+    end_conn(&x);
+    struct conn *v1 = mk_conn(s, PHX_V1, "y");
+    cr_assert_eq(conn_on_message(v1, bad_bin, sizeof(bad_bin), true), -1, "V1 has no binary frames");
+    end_conn(&v1);
+    cr_assert_eq(s->stats.bad_frames, 7);
+}
+
+Test(conn, queue_limit_closes_slow_consumer_1008_and_drops_its_queue)
+{
+    char payload[60];
+    memset(payload, 'x', sizeof(payload));
+    struct frame *f = frame_create(payload, sizeof(payload), false);
+    cr_assert_eq(conn_push(c, f), 0);
+    cr_assert_eq(mock_of(c)->wakes, 1);
+    cr_assert_eq(conn_push(c, f), -1, "120 bytes would pass the 100-byte limit");
+    cr_assert(c->closing);
+    cr_assert_eq(c->close_code, 1008);
+    cr_assert(outq_empty(&c->q), "a closed consumer's queue is freed at once");
+    cr_assert_eq(atomic_load(&f->refs), 1);
+    cr_assert_eq(s->stats.slow_consumer_closes, 1);
+    cr_assert_eq(conn_push(c, f), -1);
+    frame_unref(&f);
+}
+
+Test(conn, one_frame_bigger_than_the_limit_still_fits_an_empty_queue)
+{
+    char payload[150];
+    memset(payload, 'x', sizeof(payload));
+    struct frame *f = frame_create(payload, sizeof(payload), false);
+    cr_assert_eq(conn_push(c, f), 0);
+    cr_assert_not(c->closing);
+    frame_unref(&f);
+}
+
+Test(conn, close_is_idempotent_first_code_wins)
+{
+    conn_close(c, 1001, "disconnect");
+    conn_close(c, 1008, "later");
+    cr_assert_eq(c->close_code, 1001);
+    cr_assert_str_eq(c->close_reason, "disconnect");
+    cr_assert_eq(mock_of(c)->closes, 1);
+}
+
+Test(conn, idle_sweep_closes_silent_connections_1000)
+{
+    server_sweep_idle(s, c->last_rx_ms + s->opt.idle_timeout_ms);
+    cr_assert_not(c->closing);
+    server_sweep_idle(s, c->last_rx_ms + s->opt.idle_timeout_ms + 1);
+    cr_assert(c->closing);
+    cr_assert_eq(c->close_code, 1000);
+}

@@ -1,0 +1,84 @@
+/* Tests server/options.c: defaults, flags, sizes, durations, errors. */
+#include "options.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+static enum options_result parse(struct options *o, char **argv, int argc, char *err)
+{
+    FILE *out = fopen("/dev/null", "w");
+    enum options_result r = options_parse(o, argc, argv, out, err, 256);
+    fclose(out);
+    return r;
+}
+
+Test(options, defaults)
+{
+    struct options o;
+    options_defaults(&o);
+    cr_assert_eq(o.port, 4000);
+    cr_assert_null(o.bind);
+    cr_assert_eq(o.max_frame_size, 1048576);
+    cr_assert_eq(o.max_queue_size, 1048576);
+    cr_assert_eq(o.idle_timeout_ms, 60000);
+    cr_assert_eq(o.max_channels, 100);
+}
+
+Test(options, flags)
+{
+    struct options o;
+    options_defaults(&o);
+    char err[256];
+    char *argv[] = {"cinder", "--port",           "4100", "--bind",          "127.0.0.1", "--max-frame-size",
+                    "64k",    "--max-queue-size", "2MiB", "--idle-timeout",  "500ms",     "--max-channels",
+                    "3",      "--log-level",      "warn", "--max-body-size", "100"};
+    cr_assert_eq(parse(&o, argv, 17, err), OPTIONS_RUN, "%s", err);
+    cr_assert_eq(o.port, 4100);
+    cr_assert_str_eq(o.bind, "127.0.0.1");
+    cr_assert_eq(o.max_frame_size, 65536);
+    cr_assert_eq(o.max_queue_size, 2 * 1048576);
+    cr_assert_eq(o.max_body_size, 100);
+    cr_assert_eq(o.idle_timeout_ms, 500);
+    cr_assert_eq(o.max_channels, 3);
+    cr_assert_eq(o.log_level, LOG_WARN);
+}
+
+Test(options, errors_are_precise)
+{
+    struct options o;
+    char err[256];
+    char *bad_port[] = {"cinder", "--port", "70000"};
+    options_defaults(&o);
+    cr_assert_eq(parse(&o, bad_port, 3, err), OPTIONS_ERROR);
+    cr_assert(strstr(err, "70000") && strstr(err, "--port"), "%s", err);
+    char *unknown[] = {"cinder", "--frobnicate"};
+    cr_assert_eq(parse(&o, unknown, 2, err), OPTIONS_ERROR);
+    cr_assert(strstr(err, "--frobnicate"), "%s", err);
+    char *missing[] = {"cinder", "--port"};
+    cr_assert_eq(parse(&o, missing, 2, err), OPTIONS_ERROR);
+    cr_assert(strstr(err, "needs a value"), "%s", err);
+    char *stray[] = {"cinder", "serve-me"};
+    cr_assert_eq(parse(&o, stray, 2, err), OPTIONS_ERROR);
+    char *help[] = {"cinder", "--help"};
+    cr_assert_eq(parse(&o, help, 2, err), OPTIONS_EXIT);
+}
+
+Test(options, sizes_and_durations)
+{
+    size_t s;
+    uint64_t ms;
+    cr_assert_eq(parse_size("1048576", &s), 0);
+    cr_assert_eq(s, 1048576);
+    cr_assert_eq(parse_size("1m", &s), 0);
+    cr_assert_eq(s, 1048576);
+    cr_assert_eq(parse_size("12x", &s), -1);
+    cr_assert_eq(parse_size("-1", &s), -1);
+    cr_assert_eq(parse_size("", &s), -1);
+    cr_assert_eq(parse_duration_ms("60", &ms), 0);
+    cr_assert_eq(ms, 60000);
+    cr_assert_eq(parse_duration_ms("25s", &ms), 0);
+    cr_assert_eq(ms, 25000);
+    cr_assert_eq(parse_duration_ms("2m", &ms), 0);
+    cr_assert_eq(ms, 120000);
+    cr_assert_eq(parse_duration_ms("10h", &ms), -1);
+}

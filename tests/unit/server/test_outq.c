@@ -1,0 +1,70 @@
+/* Tests server/outq.c: FIFO order, byte count, growth, release of memory when drained. */
+#include "outq.h"
+
+#include <criterion/criterion.h>
+
+Test(outq, fifo_order_and_bytes)
+{
+    struct outq q;
+    outq_init(&q);
+    cr_assert(outq_empty(&q));
+    cr_assert_null(outq_peek(&q));
+    struct frame *a = frame_create("aa", 2, false), *b = frame_create("bbb", 3, false);
+    cr_assert_eq(outq_push(&q, a), 0);
+    cr_assert_eq(outq_push(&q, b), 0);
+    cr_assert_eq(q.bytes, 5);
+    cr_assert_eq(atomic_load(&a->refs), 2);
+    cr_assert_eq(outq_peek(&q), a);
+    outq_pop(&q);
+    cr_assert_eq(atomic_load(&a->refs), 1);
+    cr_assert_eq(outq_peek(&q), b);
+    cr_assert_eq(q.bytes, 3);
+    outq_pop(&q);
+    cr_assert(outq_empty(&q));
+    cr_assert_eq(q.bytes, 0);
+    outq_pop(&q); /* no-op when empty */
+    frame_unref(&a);
+    frame_unref(&b);
+    outq_cleanup(&q);
+}
+
+Test(outq, grows_wraps_and_returns_big_rings)
+{
+    struct outq q;
+    outq_init(&q);
+    struct frame *f = frame_create("x", 1, false);
+    /* interleave pushes and pops so the ring wraps before it grows */
+    for (int i = 0; i < 3; i++)
+        outq_push(&q, f);
+    outq_pop(&q);
+    outq_pop(&q);
+    for (int i = 0; i < 100; i++)
+        cr_assert_eq(outq_push(&q, f), 0);
+    cr_assert_eq(q.count, 101);
+    cr_assert_eq(q.bytes, 101);
+    cr_assert_eq(atomic_load(&f->refs), 102);
+    cr_assert_geq(q.cap, 101);
+    while (!outq_empty(&q))
+        outq_pop(&q);
+    cr_assert_null(q.ring, "a drained queue that grew big holds no memory");
+    cr_assert_eq(q.cap, 0);
+    cr_assert_eq(atomic_load(&f->refs), 1);
+    frame_unref(&f);
+}
+
+Test(outq, small_ring_kept_and_cleanup_drops_all)
+{
+    struct outq q;
+    outq_init(&q);
+    struct frame *f = frame_create("x", 1, false);
+    outq_push(&q, f);
+    outq_pop(&q);
+    cr_assert_not_null(q.ring, "a small ring is kept for the next burst");
+    outq_push(&q, f);
+    outq_push(&q, f);
+    outq_cleanup(&q);
+    cr_assert_null(q.ring);
+    cr_assert_eq(q.count, 0);
+    cr_assert_eq(atomic_load(&f->refs), 1);
+    frame_unref(&f);
+}
