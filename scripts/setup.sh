@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what cinder needs on Debian bookworm (only what is missing), then builds it.
+#   scripts/setup.sh            release build in build/
+#   scripts/setup.sh --sanitize also an AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/
+# Runs as root or through sudo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sudo_cmd=""
+if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
+
+packages=(build-essential cmake pkg-config libwebsockets-dev libjansson-dev libhiredis-dev
+          libcriterion-dev libssl-dev uthash-dev redis-server curl)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# Node.js and npm: Debian's, unless a node is already installed (e.g. from nodesource, which bundles npm).
+if ! command -v node >/dev/null 2>&1; then missing+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCINDER_WERROR=ON >/dev/null
+cmake --build build -j"$jobs"
+if [ "${1:-}" = "--sanitize" ]; then
+    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCINDER_ASAN=ON -DCINDER_UBSAN=ON -DCINDER_WERROR=ON >/dev/null
+    cmake --build build-asan -j"$jobs"
+fi

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs every test: set-up and builds (release and ASan+UBSan), the Criterion unit tests and the
+# phoenix.js integration tests against both builds. Ends with one line "tests: N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --sanitize || { echo "tests: 0 passed, 1 failed"; exit 1; }
+
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:exitcode=23"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+log=$(mktemp -d)
+passed=0
+failed=0
+
+count_ctest() { # from "NN% tests passed, F tests failed out of T"
+    local line t f
+    line=$(grep -E 'tests passed, [0-9]+ tests? failed out of [0-9]+' "$1" | tail -1)
+    t=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line"); f=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<<"$line")
+    if [ -z "$line" ]; then failed=$((failed + 1)); return; fi
+    passed=$((passed + t - f)); failed=$((failed + f))
+}
+count_node() { # from "# pass N" / "# fail N"
+    local p f
+    p=$(grep -E '^# pass [0-9]+' "$1" | tail -1 | awk '{print $3}'); f=$(grep -E '^# fail [0-9]+' "$1" | tail -1 | awk '{print $3}')
+    if [ -z "$p" ]; then failed=$((failed + 1)); return; fi
+    passed=$((passed + p)); failed=$((failed + ${f:-0}))
+}
+
+for b in build build-asan; do
+    echo "== unit tests ($b)"
+    (cd "$b" && ctest --output-on-failure) 2>&1 | tee "$log/ctest-$b.txt" | tail -3
+    count_ctest "$log/ctest-$b.txt"
+done
+
+echo "== integration tests: npm install"
+(cd tests && npm ci --no-audit --no-fund --loglevel=error) || { echo "tests: $passed passed, $((failed + 1)) failed"; exit 1; }
+for b in build build-asan; do
+    echo "== integration tests ($b)"
+    (cd tests && CINDER_BIN="$PWD/../$b/server/cinder" node --test --test-concurrency=1 integration/) \
+        >"$log/node-$b.txt" 2>&1
+    grep -E '^not ok|^# (tests|pass|fail)' "$log/node-$b.txt"
+    if grep -q '^not ok' "$log/node-$b.txt"; then
+        echo "-- failures ($b):"; grep -B2 -A30 '^not ok' "$log/node-$b.txt" | head -200
+    fi
+    count_node "$log/node-$b.txt"
+done
+
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
