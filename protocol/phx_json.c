@@ -1,0 +1,273 @@
+/*
+ * phx_json.c: text frames, V1 (objects) and V2 (arrays), both directions.
+ *
+ * Decoding keeps the parsed document in m->_root and points the message's fields into it. Encoding
+ * writes the frame straight into the caller's phx_buf: each JSON value through json_dump_callback, each
+ * C string through put_string (the only JSON string escaper in the codec), so V1, V2 and replies cannot
+ * drift apart. Output is compact: ["1","2","room:a","phx_reply",{"status":"ok","response":{}}].
+ *
+ * Decoding accepts "\u0000" inside JSON strings (JSON_ALLOW_NUL, as Phoenix/Jason does) so payloads
+ * and refs round-trip, but refuses it in topic and event (PHX_E_TYPE): those are used as C strings.
+ */
+#include "phx_json.h"
+
+#include "phx_error.h"
+#include "phx_internal.h"
+
+#include <string.h>
+
+/* ---- decoding ---- */
+
+/* Point *s and *n at a string field, which must be a JSON string without NUL bytes. */
+static int take_string(const json_t *v, const char **s, size_t *n)
+{
+    if (!json_is_string(v))
+        return PHX_E_TYPE;
+    *s = json_string_value(v);
+    *n = json_string_length(v);
+    if (memchr(*s, '\0', *n))
+        return PHX_E_TYPE;
+    return 0;
+}
+
+/* A ref as stored in phx_msg: JSON null becomes NULL. */
+static json_t *take_ref(json_t *v)
+{
+    return json_is_null(v) ? NULL : v;
+}
+
+int phx_decode_text(enum phx_vsn vsn, const char *data, size_t len, struct phx_msg *out)
+{
+    json_t *root, *join_ref, *ref, *topic, *event, *payload;
+    json_error_t jerr;
+    int rc;
+
+    if (!out)
+        return PHX_E_INVAL;
+    memset(out, 0, sizeof *out);
+    if (vsn != PHX_V1 && vsn != PHX_V2)
+        return PHX_E_INVAL;
+    if (!data)
+        return PHX_E_JSON;
+    root = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    if (!root)
+        return json_error_code(&jerr) == json_error_out_of_memory ? PHX_E_NOMEM : PHX_E_JSON;
+
+    rc = PHX_E_SHAPE;
+    if (vsn == PHX_V2) {
+        /* [join_ref, ref, topic, event, payload | _ignored] */
+        if (!json_is_array(root) || json_array_size(root) < 5)
+            goto fail;
+        join_ref = json_array_get(root, 0);
+        ref = json_array_get(root, 1);
+        topic = json_array_get(root, 2);
+        event = json_array_get(root, 3);
+        payload = json_array_get(root, 4);
+    } else {
+        /* {"topic", "event", "payload", "ref"} required, "join_ref" optional; other keys ignored */
+        if (!json_is_object(root))
+            goto fail;
+        join_ref = json_object_get(root, "join_ref");
+        ref = json_object_get(root, "ref");
+        topic = json_object_get(root, "topic");
+        event = json_object_get(root, "event");
+        payload = json_object_get(root, "payload");
+        if (!ref || !topic || !event || !payload)
+            goto fail;
+    }
+    if ((rc = take_string(topic, &out->topic, &out->topic_len)) != 0 ||
+        (rc = take_string(event, &out->event, &out->event_len)) != 0)
+        goto fail;
+    out->join_ref = join_ref ? take_ref(join_ref) : NULL;
+    out->ref = take_ref(ref);
+    /* A JSON null payload stays a json_t: json == NULL would mean "binary message". */
+    out->json = payload;
+    out->_root = root;
+    return 0;
+
+fail:
+    json_decref(root);
+    memset(out, 0, sizeof *out);
+    return rc;
+}
+
+/* ---- encoding ---- */
+
+/* A frame under construction. The first failure sticks and turns later writes into no-ops, so a frame
+ * is written as a straight sequence of calls and checked once at the end. */
+struct writer {
+    struct phx_buf *buf;
+    size_t mark; /* buf->len before the frame: restored on error */
+    int err;
+};
+
+static void put_raw(struct writer *w, const char *s, size_t n)
+{
+    if (!w->err)
+        w->err = phx_buf_append(w->buf, s, n);
+}
+
+static void put_lit(struct writer *w, const char *s)
+{
+    put_raw(w, s, strlen(s));
+}
+
+/* s[0..n) as a JSON string, escaped exactly as Jansson escapes (so dumped and written strings look
+ * alike): \" \\ \b \f \n \r \t, other control characters as \u00XX, everything else verbatim. */
+static void put_string(struct writer *w, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t run = 0;
+
+    if (w->err)
+        return;
+    if (!s || !phx_utf8_valid((const unsigned char *)s, n)) {
+        w->err = PHX_E_INVAL;
+        return;
+    }
+    put_raw(w, "\"", 1);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t esc_len = 2;
+
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        put_raw(w, s + run, i - run);
+        run = i + 1;
+        switch (c) {
+        case '"':
+        case '\\':
+            esc[1] = (char)c;
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 0xf];
+            esc_len = 6;
+        }
+        put_raw(w, esc, esc_len);
+    }
+    put_raw(w, s + run, n - run);
+    put_raw(w, "\"", 1);
+}
+
+static int dump_cb(const char *buffer, size_t size, void *data)
+{
+    struct writer *w = data;
+
+    put_raw(w, buffer, size);
+    return w->err ? -1 : 0;
+}
+
+/* Any JSON value, compact; NULL is JSON null. */
+static void put_value(struct writer *w, const json_t *v)
+{
+    if (w->err)
+        return;
+    if (!v) {
+        put_lit(w, "null");
+        return;
+    }
+    /* -1 without a failed append means Jansson refused the value itself (e.g. a cycle). */
+    if (json_dump_callback(v, dump_cb, w, JSON_COMPACT | JSON_ENCODE_ANY) != 0 && !w->err)
+        w->err = PHX_E_INVAL;
+}
+
+/* The payload of a frame: a JSON value, or the reply object {"status":S,"response":R}. */
+struct payload {
+    const json_t *json;
+    const char *status; /* non-NULL for a reply */
+    const json_t *response;
+};
+
+static void put_payload(struct writer *w, const struct payload *p)
+{
+    if (!p->status) {
+        put_value(w, p->json);
+        return;
+    }
+    put_lit(w, "{\"status\":");
+    put_string(w, p->status, strlen(p->status));
+    put_lit(w, ",\"response\":");
+    if (p->response)
+        put_value(w, p->response);
+    else
+        put_lit(w, "{}");
+    put_lit(w, "}");
+}
+
+static int put_frame(enum phx_vsn vsn, const json_t *join_ref, const json_t *ref, const char *topic,
+                     size_t topic_len, const char *event, size_t event_len, const struct payload *p,
+                     struct phx_buf *out)
+{
+    struct writer w = {.buf = out, .mark = out ? out->len : 0, .err = 0};
+
+    if (!out || !topic || !event)
+        return PHX_E_INVAL;
+    if (vsn == PHX_V2) {
+        put_lit(&w, "[");
+        put_value(&w, join_ref);
+        put_lit(&w, ",");
+        put_value(&w, ref);
+        put_lit(&w, ",");
+        put_string(&w, topic, topic_len);
+        put_lit(&w, ",");
+        put_string(&w, event, event_len);
+        put_lit(&w, ",");
+        put_payload(&w, p);
+        put_lit(&w, "]");
+    } else if (vsn == PHX_V1) {
+        /* V1 never carries join_ref on the way out. */
+        put_lit(&w, "{\"topic\":");
+        put_string(&w, topic, topic_len);
+        put_lit(&w, ",\"event\":");
+        put_string(&w, event, event_len);
+        put_lit(&w, ",\"payload\":");
+        put_payload(&w, p);
+        put_lit(&w, ",\"ref\":");
+        put_value(&w, ref);
+        put_lit(&w, "}");
+    } else {
+        w.err = PHX_E_INVAL;
+    }
+    if (w.err)
+        out->len = w.mark;
+    return w.err;
+}
+
+int phx_encode_text(enum phx_vsn vsn, const struct phx_msg *m, struct phx_buf *out)
+{
+    struct payload p = {0};
+
+    if (!m || !m->json)
+        return PHX_E_INVAL; /* a binary message has no text form */
+    p.json = m->json;
+    return put_frame(vsn, m->join_ref, m->ref, m->topic, phx_field_len(m->topic, m->topic_len), m->event,
+                     phx_field_len(m->event, m->event_len), &p, out);
+}
+
+int phx_encode_reply(enum phx_vsn vsn, const json_t *join_ref, const json_t *ref, const char *topic,
+                     const char *status, const json_t *response, struct phx_buf *out)
+{
+    struct payload p = {.status = status, .response = response};
+
+    if (!status)
+        return PHX_E_INVAL;
+    return put_frame(vsn, join_ref, ref, topic, topic ? strlen(topic) : 0, "phx_reply", 9, &p, out);
+}
