@@ -8,6 +8,7 @@
 #include "channel.h"
 
 #include "conn.h"
+#include "presence.h"
 #include "pubsub.h"
 #include "server.h"
 
@@ -66,7 +67,9 @@ void channel_destroy(struct channel **chp, enum ch_exit reason)
             ch->terminated = true;
             ch->handler->terminate(ch, reason);
         }
+        /* Unsubscribed first: the leave diff is for the others. */
         registry_unsubscribe(ch->conn->srv->registry, &ch->sub);
+        presence_channel_ended(ch);
         conn_unlink_channel(ch->conn, ch);
         ch->active = false;
     }

@@ -2,8 +2,8 @@
  * channel.h: a channel instance: one joined topic on one connection (core-internal view).
  *
  * Life: channel_create (joining, not subscribed) -> channel_activate (subscribed, linked into its
- * connection) -> channel_destroy (terminate exactly once if it was activated, unsubscribe, unlink,
- * free). Handlers see only the opaque API of handler.h.
+ * connection) -> channel_destroy (terminate exactly once if it was activated, unsubscribe, presence
+ * leaves told to the topic, unlink, free). Handlers see only the opaque API of handler.h.
  */
 #ifndef CINDER_CHANNEL_H
 #define CINDER_CHANNEL_H
@@ -15,14 +15,16 @@
 
 struct conn;
 struct channel_info;
+struct tracker_entry;
 
 struct channel {
     struct channel *next; /* in the connection's list */
     struct conn *conn;    /* borrowed: the connection outlives its channels */
     const struct channel_handler *handler;
-    json_t *join_ref;           /* owned reference; NULL == JSON null */
-    struct reg_sub sub;         /* kind SUB_CHANNEL while active */
-    struct channel_info *infos; /* pending handle_info messages, FIFO */
+    json_t *join_ref;                /* owned reference; NULL == JSON null */
+    struct reg_sub sub;              /* kind SUB_CHANNEL while active */
+    struct tracker_entry *presences; /* this instance's presence entries (tracker.h) */
+    struct channel_info *infos;      /* pending handle_info messages, FIFO */
     struct channel_info **infos_tail;
     struct channel *crash_next; /* in the server's list of channels to end as crashed */
     bool crash_pending;

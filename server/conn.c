@@ -56,6 +56,8 @@ void conn_destroy(struct conn **cp)
     if (!c)
         return;
     *cp = NULL;
+    /* Going away: nothing more is queued for it, e.g. its own channels' presence leaves. */
+    c->closing = true;
     while (c->channels) {
         struct channel *ch = c->channels;
         channel_destroy(&ch, CH_EXIT_CLOSED);

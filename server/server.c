@@ -6,9 +6,24 @@
 #include "conn.h"
 #include "phx_topic.h"
 #include "registry.h"
+#include "tracker.h"
 
 #include <stdlib.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
+
+/* A node id unique per process start: random, with the clock and pid as a fallback. */
+static uint64_t random_node_id(void)
+{
+    uint64_t id = 0;
+    if (getrandom(&id, sizeof(id), 0) != (ssize_t)sizeof(id)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        id = ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 16);
+    }
+    return id ? id : 1;
+}
 
 struct server *server_create(const struct options *opt, const struct socket_handler *app)
 {
@@ -17,8 +32,12 @@ struct server *server_create(const struct options *opt, const struct socket_hand
         return NULL;
     s->opt = *opt;
     s->app = app;
+    s->node_id = random_node_id();
     s->registry = registry_create();
-    if (!s->registry) {
+    s->tracker = tracker_create(s->node_id);
+    if (!s->registry || !s->tracker) {
+        registry_destroy(&s->registry);
+        tracker_destroy(&s->tracker);
         free(s);
         return NULL;
     }
@@ -32,6 +51,7 @@ void server_destroy(struct server **sp)
     if (!s)
         return;
     registry_destroy(&s->registry);
+    tracker_destroy(&s->tracker);
     phx_buf_cleanup(&s->scratch);
     free(s);
     *sp = NULL;

@@ -15,6 +15,7 @@
 struct channel;
 struct conn;
 struct registry;
+struct tracker;
 struct query;
 
 struct server_stats {
@@ -30,6 +31,8 @@ struct server {
     struct options opt;
     const struct socket_handler *app; /* borrowed, static */
     struct registry *registry;        /* owned */
+    struct tracker *tracker;          /* owned: presence state */
+    uint64_t node_id;                 /* random per process start */
     struct phx_buf scratch;           /* encode buffer reused by every encode on this loop */
     struct conn *conns;               /* every live connection */
     struct channel *crashed;          /* handle_out failed: to end in router_end_crashed */

@@ -2,6 +2,9 @@
  * demo_room.c: the demo `room:*` channel (CONTRACT.md).
  *
  *   join room:forbidden   -> error {"reason":"unauthorized"}
+ *   join room:X           -> ok {}; then (after_join) presence: key = user id, meta
+ *                            {"online_at": <unix seconds>}; the joiner gets presence_state, everyone
+ *                            the presence_diff
  *   ping P                -> ok P
  *   shout P               -> broadcast shout P to all, ok {}
  *   shout_others P        -> broadcast shout P to all but this channel, ok {}
@@ -14,7 +17,10 @@
  */
 #include "demo.h"
 
+#include "presence.h"
+
 #include <string.h>
+#include <time.h>
 
 static int reason(struct ch_reply *reply, const char *why)
 {
@@ -29,7 +35,21 @@ static int room_join(struct channel *ch, const struct ch_payload *params, struct
         reply->response = json_pack("{ss}", "reason", "unauthorized");
         return CH_REFUSE;
     }
-    return CH_OK;
+    return channel_send_info(ch, "after_join", NULL) == 0 ? CH_OK : CH_CRASH;
+}
+
+static int room_info(struct channel *ch, const char *msg, json_t *data)
+{
+    if (strcmp(msg, "after_join") != 0)
+        return CH_OK;
+    json_t *meta = json_pack("{sI}", "online_at", (json_int_t)time(NULL));
+    int rc = meta ? presence_track(ch, channel_user_id(ch), meta) : -1;
+    json_decref(meta);
+    json_t *state = rc == 0 ? presence_list(ch) : NULL;
+    if (state)
+        rc = channel_push(ch, "presence_state", CH_JSON(state));
+    json_decref(state);
+    return state && rc == 0 ? CH_OK : CH_CRASH;
 }
 
 static int room_in(struct channel *ch, const char *event, const struct ch_payload *payload,
@@ -71,4 +91,5 @@ const struct channel_handler demo_room_handler = {
     .pattern = "room:*",
     .join = room_join,
     .handle_in = room_in,
+    .handle_info = room_info,
 };

@@ -99,6 +99,26 @@ static inline char *next_frame(struct conn *c, size_t *len, int *binary)
     return copy;
 }
 
+static inline int has_presence_event(struct frame *f)
+{
+    for (uint32_t i = 0; i + 10 <= f->len; i++)
+        if (memcmp(frame_data(f) + i, "\"presence_", 10) == 0)
+            return 1;
+    return 0;
+}
+
+/* Pop the presence_state / presence_diff frames at the head of the queue; how many. */
+static inline int drain_presence(struct conn *c)
+{
+    int n = 0;
+    struct frame *f;
+    while ((f = outq_peek(&c->q)) && !f->binary && has_presence_event(f)) {
+        outq_pop(&c->q);
+        n++;
+    }
+    return n;
+}
+
 #define expect_frame(c, exact)                                                                               \
     do {                                                                                                     \
         char *got_ = next_frame((c), NULL, NULL);                                                            \

@@ -31,6 +31,7 @@ static void join(const char *jr, const char *topic)
     snprintf(buf, sizeof(buf), "[\"%s\",\"%s\",\"%s\",\"phx_reply\",{\"status\":\"ok\",\"response\":{}}]", jr,
              jr, topic);
     expect_frame(c, buf);
+    drain_presence(c);
 }
 
 Test(router, heartbeat_always_answered_with_null_join_ref)
@@ -55,6 +56,7 @@ Test(router, refs_are_echoed_verbatim)
 {
     send_text(c, "[7,{\"a\":[1]},\"room:x\",\"phx_join\",{}]");
     expect_frame(c, "[7,{\"a\":[1]},\"room:x\",\"phx_reply\",{\"status\":\"ok\",\"response\":{}}]");
+    drain_presence(c);
     send_text(c, "[7,1.5,\"room:x\",\"ping\",{}]");
     expect_frame(c, "[7,1.5,\"room:x\",\"phx_reply\",{\"status\":\"ok\",\"response\":{}}]");
 }
@@ -102,6 +104,7 @@ Test(router, duplicate_join_replies_then_closes_old)
     send_text(c, "[\"2\",\"2\",\"room:a\",\"phx_join\",{}]");
     expect_frame(c, "[\"2\",\"2\",\"room:a\",\"phx_reply\",{\"status\":\"ok\",\"response\":{}}]");
     expect_frame(c, "[\"1\",\"1\",\"room:a\",\"phx_close\",{}]");
+    cr_assert_eq(drain_presence(c), 2, "the new instance's presence diff and state");
     cr_assert_eq(c->nchannels, 1);
     cr_assert_eq(registry_topic_subscribers(registry_find(s->registry, "room:a")), 1);
     /* the old join_ref is now stale */
@@ -211,6 +214,7 @@ Test(router, channel_limit)
     send_text(c, "[\"5\",\"5\",\"room:3\",\"phx_join\",{}]");
     expect_frame(c, "[\"5\",\"5\",\"room:3\",\"phx_reply\",{\"status\":\"ok\",\"response\":{}}]");
     expect_frame(c, "[\"3\",\"3\",\"room:3\",\"phx_close\",{}]");
+    drain_presence(c);
     cr_assert_eq(c->nchannels, 3);
 }
 
@@ -223,6 +227,7 @@ Test(router, v1_frames_have_no_join_ref)
     expect_frame(
         v1, "{\"topic\":\"room:a\",\"event\":\"phx_reply\",\"payload\":{\"status\":\"ok\",\"response\":{}},"
             "\"ref\":\"1\"}");
+    cr_assert_eq(drain_presence(v1), 2);
     send_text(
         v1, "{\"topic\":\"room:a\",\"event\":\"leave_me\",\"payload\":{},\"ref\":\"2\",\"join_ref\":\"1\"}");
     expect_frame(

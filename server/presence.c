@@ -1,0 +1,65 @@
+/*
+ * presence.c: the handler-facing presence API (see presence.h): tracker changes turned into
+ * presence_diff broadcasts on the channel's topic.
+ */
+#include "presence.h"
+
+#include "channel.h"
+#include "conn.h"
+#include "pubsub.h"
+#include "server.h"
+#include "tracker.h"
+
+/* Broadcast diff (consumed) on ch's topic when it says anything. */
+static void publish_diff(struct channel *ch, json_t *diff)
+{
+    if (diff && !tracker_diff_empty(diff)) {
+        struct broadcast b = {.topic = ch->topic, .event = "presence_diff", .json = diff};
+        pubsub_broadcast(ch->conn->srv, &b);
+    }
+    json_decref(diff);
+}
+
+int presence_track(struct channel *ch, const char *key, json_t *meta)
+{
+    json_t *diff = tracker_diff_new();
+    if (!diff)
+        return -1;
+    int rc = tracker_track(ch->conn->srv->tracker, &ch->presences, ch->topic, key, meta, diff);
+    publish_diff(ch, diff);
+    return rc;
+}
+
+int presence_update(struct channel *ch, const char *key, json_t *meta)
+{
+    json_t *diff = tracker_diff_new();
+    if (!diff)
+        return -1;
+    int rc = tracker_update(ch->conn->srv->tracker, &ch->presences, key, meta, diff);
+    publish_diff(ch, diff);
+    return rc;
+}
+
+int presence_untrack(struct channel *ch, const char *key)
+{
+    json_t *diff = tracker_diff_new();
+    if (!diff)
+        return -1;
+    int rc = tracker_untrack(ch->conn->srv->tracker, &ch->presences, key, diff);
+    publish_diff(ch, diff);
+    return rc;
+}
+
+json_t *presence_list(struct channel *ch)
+{
+    return tracker_list(ch->conn->srv->tracker, ch->topic);
+}
+
+void presence_channel_ended(struct channel *ch)
+{
+    if (!ch->presences)
+        return;
+    json_t *diff = tracker_diff_new();
+    tracker_untrack_all(ch->conn->srv->tracker, &ch->presences, diff);
+    publish_diff(ch, diff);
+}
