@@ -13,6 +13,9 @@
  *   crash                 -> the channel fails (phx_error)
  *   leave_me              -> ok {}, then the channel closes (phx_close)
  *   binary <bytes>        -> ok with the same bytes
+ *   shout_tagged P        -> (beyond CONTRACT.md, shows intercepts) broadcast "tagged" P, ok {}; the
+ *                            event is intercepted: each subscriber gets P plus {"to": <its user id>},
+ *                            and the user named in P's "skip" gets nothing
  *   anything else         -> error {"reason":"unknown event"}
  */
 #include "demo.h"
@@ -77,6 +80,11 @@ static int room_in(struct channel *ch, const char *event, const struct ch_payloa
         return CH_CRASH;
     if (strcmp(event, "leave_me") == 0)
         return reply->status = "ok", CH_STOP;
+    if (strcmp(event, "shout_tagged") == 0) {
+        if (!json_is_object(payload->json))
+            return reason(reply, "object payload expected");
+        return channel_broadcast(ch, "tagged", payload) == 0 ? CH_REPLY : reason(reply, "broadcast failed");
+    }
     if (strcmp(event, "binary") == 0) {
         if (payload->json)
             return reason(reply, "binary payload expected");
@@ -87,9 +95,31 @@ static int room_in(struct channel *ch, const char *event, const struct ch_payloa
     return reason(reply, "unknown event");
 }
 
+/* Intercepted "tagged": rewritten for each subscriber, or dropped for the skipped user. */
+static int room_out(struct channel *ch, const char *event, const struct ch_payload *payload)
+{
+    const char *user = channel_user_id(ch);
+    const char *skip = json_string_value(json_object_get(payload->json, "skip"));
+    if (skip && strcmp(skip, user) == 0)
+        return CH_OK;
+    json_t *tagged = json_copy(payload->json);
+    if (!tagged || json_object_set_new(tagged, "to", json_string(user)) != 0) {
+        json_decref(tagged);
+        return CH_CRASH;
+    }
+    /* A push that cannot be queued means the connection is closing: nothing to do about it here. */
+    channel_push(ch, event, CH_JSON(tagged));
+    json_decref(tagged);
+    return CH_OK;
+}
+
+static const char *const room_intercepts[] = {"tagged", NULL};
+
 const struct channel_handler demo_room_handler = {
     .pattern = "room:*",
     .join = room_join,
     .handle_in = room_in,
     .handle_info = room_info,
+    .intercepts = room_intercepts,
+    .handle_out = room_out,
 };

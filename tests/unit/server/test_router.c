@@ -339,3 +339,25 @@ Test(router, handle_info_after_join_reply_and_terminate_once)
     cr_assert_eq(last_exit, CH_EXIT_CLOSED);
     end_server(&s2);
 }
+
+Test(router, demo_intercept_rewrites_per_subscriber_and_drops_skipped)
+{
+    struct conn *bob = mk_conn(s, PHX_V2, "bob"), *carol = mk_conn(s, PHX_V2, "carol");
+    join("1", "room:i");
+    send_text(bob, "[\"7\",\"7\",\"room:i\",\"phx_join\",{}]");
+    send_text(carol, "[\"8\",\"8\",\"room:i\",\"phx_join\",{}]");
+    for (int i = 0; i < 6; i++) { /* replies and presence frames */
+        free(next_frame(bob, NULL, NULL));
+        free(next_frame(carol, NULL, NULL));
+        drain_presence(c);
+    }
+    outq_cleanup(&bob->q);
+    outq_cleanup(&carol->q);
+    send_text(c, "[\"1\",\"2\",\"room:i\",\"shout_tagged\",{\"m\":1,\"skip\":\"carol\"}]");
+    expect_frame(c, "[\"1\",null,\"room:i\",\"tagged\",{\"m\":1,\"skip\":\"carol\",\"to\":\"alice\"}]");
+    expect_frame(c, "[\"1\",\"2\",\"room:i\",\"phx_reply\",{\"status\":\"ok\",\"response\":{}}]");
+    expect_frame(bob, "[\"7\",null,\"room:i\",\"tagged\",{\"m\":1,\"skip\":\"carol\",\"to\":\"bob\"}]");
+    expect_none(carol);
+    end_conn(&bob);
+    end_conn(&carol);
+}
