@@ -68,6 +68,12 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
+/* permessage-deflate (RFC 7692), offered only with --compress. */
+static const struct lws_extension deflate_extensions[] = {
+    {"permessage-deflate", lws_extension_callback_pm_deflate, "permessage-deflate; client_max_window_bits"},
+    {NULL, NULL, NULL},
+};
+
 static void on_sweep(lws_sorted_usec_list_t *sul)
 {
     struct endpoint *ep = lws_container_of(sul, struct endpoint, sweep);
@@ -103,6 +109,8 @@ struct endpoint *endpoint_create(struct server *s, char *err, size_t errlen)
     info.vhost_name = "cinder";
     info.timeout_secs = 10;
     info.keepalive_timeout = 30;
+    if (s->opt.compress)
+        info.extensions = deflate_extensions;
     ep->ctx = lws_create_context(&info);
     if (!ep->ctx) {
         snprintf(err, errlen, "cannot listen on %s:%d (in use, or not a local address?)",

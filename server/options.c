@@ -23,6 +23,10 @@ void options_defaults(struct options *o)
     o->idle_timeout_ms = 60 * 1000;
     o->max_channels = 100;
     o->log_level = LOG_INFO;
+    o->compress = false;
+    o->compress_window_bits = 15;
+    o->compress_mem_level = 8;
+    o->compress_level = 1;
 }
 
 /* Split "64KiB" into 64 and "KiB". 0 or -1. */
@@ -96,12 +100,41 @@ static const char usage[] =
     "  --idle-timeout DURATION  close connections silent this long (default 60s)\n"
     "  --max-channels N         channels per socket (default 100)\n"
     "  --log-level LEVEL        debug, info, warn or error (default info)\n"
+    "  --compress               offer permessage-deflate (default off)\n"
+    "  --compress-window-bits N server deflate window, 9..15 (default 15)\n"
+    "  --compress-mem-level N   server deflate memLevel, 1..9 (default 8)\n"
+    "  --compress-level N       deflate level, 1..9 (default 1)\n"
     "  -h, --help               this text\n"
     "  -V, --version            print the version\n"
     "\n"
     "SIZE: bytes, or with k/KiB, m/MiB. DURATION: seconds, or with ms, s, m.\n";
 
-enum { OPT_PORT = 256, OPT_BIND, OPT_FRAME, OPT_QUEUE, OPT_BODY, OPT_IDLE, OPT_CHANNELS, OPT_LOG };
+enum {
+    OPT_PORT = 256,
+    OPT_BIND,
+    OPT_FRAME,
+    OPT_QUEUE,
+    OPT_BODY,
+    OPT_IDLE,
+    OPT_CHANNELS,
+    OPT_LOG,
+    OPT_COMPRESS,
+    OPT_WINDOW,
+    OPT_MEMLEVEL,
+    OPT_LEVEL,
+};
+
+/* A decimal integer in [lo, hi]. 0 or -1. */
+static int parse_int(const char *s, long lo, long hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(s, &end, 10);
+    if (errno || end == s || *end || n < lo || n > hi)
+        return -1;
+    *out = (int)n;
+    return 0;
+}
 
 enum options_result options_parse(struct options *o, int argc, char **argv, FILE *out, char *err,
                                   size_t errlen)
@@ -115,6 +148,10 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
         {"idle-timeout", required_argument, NULL, OPT_IDLE},
         {"max-channels", required_argument, NULL, OPT_CHANNELS},
         {"log-level", required_argument, NULL, OPT_LOG},
+        {"compress", no_argument, NULL, OPT_COMPRESS},
+        {"compress-window-bits", required_argument, NULL, OPT_WINDOW},
+        {"compress-mem-level", required_argument, NULL, OPT_MEMLEVEL},
+        {"compress-level", required_argument, NULL, OPT_LEVEL},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -165,6 +202,21 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
             if (*end || n < 1 || n > 100000)
                 goto bad_value;
             o->max_channels = (unsigned)n;
+            break;
+        case OPT_COMPRESS:
+            o->compress = true;
+            break;
+        case OPT_WINDOW:
+            if (parse_int(optarg, 9, 15, &o->compress_window_bits) != 0)
+                goto bad_value;
+            break;
+        case OPT_MEMLEVEL:
+            if (parse_int(optarg, 1, 9, &o->compress_mem_level) != 0)
+                goto bad_value;
+            break;
+        case OPT_LEVEL:
+            if (parse_int(optarg, 1, 9, &o->compress_level) != 0)
+                goto bad_value;
             break;
         case OPT_LOG:
             if (log_level_parse(optarg, &o->log_level) != 0)

@@ -9,6 +9,7 @@
 
 #include "log.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +23,10 @@ struct options {
     uint64_t idle_timeout_ms; /* 60 s without a frame from the client closes it */
     unsigned max_channels;    /* 100 channels per socket */
     enum log_level log_level; /* info */
+    bool compress;            /* permessage-deflate offered to clients: off */
+    int compress_window_bits; /* 9..15: the server's deflate window, 15 */
+    int compress_mem_level;   /* 1..9: zlib memLevel of the server's deflater, 8 */
+    int compress_level;       /* 1..9: zlib compression level, 1 */
 };
 
 void options_defaults(struct options *o);

@@ -11,6 +11,7 @@
 #include "server.h"
 
 #include <libwebsockets.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,12 +97,30 @@ int ws_on_confirm_upgrade(struct server *s, struct lws *wsi)
     return 0;
 }
 
+/* Size this connection's deflater (if permessage-deflate was negotiated). zlib allocates it at the
+ * first compressed send, so settings made now apply; a window smaller than the negotiated one is
+ * always valid for the peer's inflater. */
+static void ws_tune_deflate(const struct options *o, struct lws *wsi)
+{
+    if (!o->compress)
+        return;
+    char v[8];
+    snprintf(v, sizeof(v), "%d", o->compress_window_bits);
+    if (lws_set_extension_option(wsi, "permessage-deflate", "server_max_window_bits", v) != 0)
+        return; /* not negotiated with this client */
+    snprintf(v, sizeof(v), "%d", o->compress_mem_level);
+    lws_set_extension_option(wsi, "permessage-deflate", "mem_level", v);
+    snprintf(v, sizeof(v), "%d", o->compress_level);
+    lws_set_extension_option(wsi, "permessage-deflate", "compression_level", v);
+}
+
 int ws_on_established(struct server *s, struct lws *wsi, struct session *ss)
 {
     enum phx_vsn vsn;
     char *user_id, *socket_id;
     if (ws_admit(s, wsi, &vsn, &user_id, &socket_id) != 0)
         return -1;
+    ws_tune_deflate(&s->opt, wsi);
     ss->conn = conn_create(s, &ws_transport, wsi, vsn, user_id, socket_id);
     if (!ss->conn) {
         log_msg(LOG_ERROR, "out of memory accepting a websocket");
