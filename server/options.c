@@ -24,7 +24,6 @@ void options_defaults(struct options *o)
     o->max_channels = 100;
     o->log_level = LOG_INFO;
     o->compress = false;
-    o->compress_window_bits = 15;
     o->compress_mem_level = 8;
     o->compress_level = 1;
 }
@@ -101,7 +100,6 @@ static const char usage[] =
     "  --max-channels N         channels per socket (default 100)\n"
     "  --log-level LEVEL        debug, info, warn or error (default info)\n"
     "  --compress               offer permessage-deflate (default off)\n"
-    "  --compress-window-bits N server deflate window, 9..15 (default 15)\n"
     "  --compress-mem-level N   server deflate memLevel, 1..9 (default 8)\n"
     "  --compress-level N       deflate level, 1..9 (default 1)\n"
     "  -h, --help               this text\n"
@@ -119,7 +117,6 @@ enum {
     OPT_CHANNELS,
     OPT_LOG,
     OPT_COMPRESS,
-    OPT_WINDOW,
     OPT_MEMLEVEL,
     OPT_LEVEL,
 };
@@ -149,7 +146,6 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
         {"max-channels", required_argument, NULL, OPT_CHANNELS},
         {"log-level", required_argument, NULL, OPT_LOG},
         {"compress", no_argument, NULL, OPT_COMPRESS},
-        {"compress-window-bits", required_argument, NULL, OPT_WINDOW},
         {"compress-mem-level", required_argument, NULL, OPT_MEMLEVEL},
         {"compress-level", required_argument, NULL, OPT_LEVEL},
         {"help", no_argument, NULL, 'h'},
@@ -205,10 +201,6 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
             break;
         case OPT_COMPRESS:
             o->compress = true;
-            break;
-        case OPT_WINDOW:
-            if (parse_int(optarg, 9, 15, &o->compress_window_bits) != 0)
-                goto bad_value;
             break;
         case OPT_MEMLEVEL:
             if (parse_int(optarg, 1, 9, &o->compress_mem_level) != 0)

@@ -24,7 +24,6 @@ struct options {
     unsigned max_channels;    /* 100 channels per socket */
     enum log_level log_level; /* info */
     bool compress;            /* permessage-deflate offered to clients: off */
-    int compress_window_bits; /* 9..15: the server's deflate window, 15 */
     int compress_mem_level;   /* 1..9: zlib memLevel of the server's deflater, 8 */
     int compress_level;       /* 1..9: zlib compression level, 1 */
 };

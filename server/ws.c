@@ -97,19 +97,18 @@ int ws_on_confirm_upgrade(struct server *s, struct lws *wsi)
     return 0;
 }
 
-/* Size this connection's deflater (if permessage-deflate was negotiated). zlib allocates it at the
- * first compressed send, so settings made now apply; a window smaller than the negotiated one is
- * always valid for the peer's inflater. */
+/* Size this connection's deflater (if permessage-deflate was negotiated): zlib allocates it at the
+ * first compressed send, so settings made now apply. The window stays at 15 bits: libwebsockets 4.1.6
+ * sizes its inflater for the client's messages with the same setting, so a smaller server window
+ * would break inflating what a client compresses with the default 32 KiB window. */
 static void ws_tune_deflate(const struct options *o, struct lws *wsi)
 {
     if (!o->compress)
         return;
     char v[8];
-    snprintf(v, sizeof(v), "%d", o->compress_window_bits);
-    if (lws_set_extension_option(wsi, "permessage-deflate", "server_max_window_bits", v) != 0)
-        return; /* not negotiated with this client */
     snprintf(v, sizeof(v), "%d", o->compress_mem_level);
-    lws_set_extension_option(wsi, "permessage-deflate", "mem_level", v);
+    if (lws_set_extension_option(wsi, "permessage-deflate", "mem_level", v) != 0)
+        return; /* not negotiated with this client */
     snprintf(v, sizeof(v), "%d", o->compress_level);
     lws_set_extension_option(wsi, "permessage-deflate", "compression_level", v);
 }
