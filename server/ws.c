@@ -29,6 +29,9 @@ static void ws_wake(struct conn *c)
 static void ws_close(struct conn *c)
 {
     struct lws *wsi = c->transport_handle;
+    log_msg(c->close_code == CLOSE_POLICY || c->close_code == CLOSE_INTERNAL ? LOG_WARN : LOG_INFO,
+            "conn %llu (user %s): closing %u: %s", (unsigned long long)c->id, c->user_id, c->close_code,
+            c->close_reason);
     lws_close_reason(wsi, (enum lws_close_status)c->close_code, (unsigned char *)c->close_reason,
                      strlen(c->close_reason));
     /* The close frame goes out from WRITEABLE; a peer that never lets us write is cut after the grace. */
@@ -135,12 +138,8 @@ int ws_on_receive(struct lws *wsi, struct session *ss, const void *in, size_t le
     struct conn *c = ss->conn;
     if (!c)
         return -1;
-    int rc = conn_on_data(c, in, len, lws_is_first_fragment(wsi), lws_is_final_fragment(wsi),
-                          lws_frame_is_binary(wsi), lws_remaining_packet_payload(wsi));
-    if (rc != 0)
-        log_msg(c->close_code == CLOSE_POLICY ? LOG_WARN : LOG_INFO, "conn %llu (user %s): closing %u: %s",
-                (unsigned long long)c->id, c->user_id, c->close_code, c->close_reason);
-    return rc;
+    return conn_on_data(c, in, len, lws_is_first_fragment(wsi), lws_is_final_fragment(wsi),
+                        lws_frame_is_binary(wsi), lws_remaining_packet_payload(wsi));
 }
 
 int ws_on_writable(struct lws *wsi, struct session *ss)
@@ -148,11 +147,8 @@ int ws_on_writable(struct lws *wsi, struct session *ss)
     struct conn *c = ss->conn;
     if (!c)
         return -1;
-    if (c->closing) {
-        log_msg(c->close_code == CLOSE_POLICY ? LOG_WARN : LOG_DEBUG, "conn %llu (user %s): closing %u: %s",
-                (unsigned long long)c->id, c->user_id, c->close_code, c->close_reason);
-        return -1;
-    }
+    if (c->closing)
+        return -1; /* the close frame, with the reason set in ws_close, goes out now */
     struct frame *f;
     while ((f = outq_peek(&c->q)) && !lws_send_pipe_choked(wsi)) {
         int n = lws_write(wsi, frame_data(f), f->len, f->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
