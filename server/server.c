@@ -35,7 +35,7 @@ struct server *server_create(const struct options *opt, const struct socket_hand
     s->node_id = random_node_id();
     s->registry = registry_create();
     s->tracker = tracker_create(s->node_id);
-    if (!s->registry || !s->tracker) {
+    if (!s->registry || !s->tracker || lp_token_key_init(&s->lp_token_key) != LP_TOKEN_OK) {
         registry_destroy(&s->registry);
         tracker_destroy(&s->tracker);
         free(s);
@@ -53,6 +53,7 @@ void server_destroy(struct server **sp)
     registry_destroy(&s->registry);
     tracker_destroy(&s->tracker);
     phx_buf_cleanup(&s->scratch);
+    lp_token_key_cleanup(&s->lp_token_key);
     free(s);
     *sp = NULL;
 }

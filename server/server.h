@@ -7,6 +7,7 @@
 #define CINDER_SERVER_H
 
 #include "handler.h"
+#include "lp_token.h"
 #include "options.h"
 #include "phx_buf.h"
 
@@ -39,6 +40,7 @@ struct server {
     size_t nconns;
     uint64_t next_conn_id;
     struct server_stats stats;
+    struct lp_token_key lp_token_key; /* signs long-poll session tokens; drawn at creation */
 };
 
 /* New server (caller owns; server_destroy). opt copied, app borrowed. NULL when out of memory. */
