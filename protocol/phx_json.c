@@ -36,6 +36,17 @@ static json_t *take_ref(json_t *v)
     return json_is_null(v) ? NULL : v;
 }
 
+json_t *phx_json_load(const char *data, size_t len, size_t flags, json_error_t *err)
+{
+    json_t *j = json_loadb(data, len, flags, err);
+    /* Integers past 64 bits are valid JSON (JavaScript's 1e19 is written 10000000000000000000): read
+     * the text again with every integer as a double rather than refuse it. Only then, so ordinary
+     * integers stay integers. */
+    if (!j && json_error_code(err) == json_error_numeric_overflow)
+        j = json_loadb(data, len, flags | JSON_DECODE_INT_AS_REAL, err);
+    return j;
+}
+
 int phx_decode_text(enum phx_vsn vsn, const char *data, size_t len, struct phx_msg *out)
 {
     json_t *root, *join_ref, *ref, *topic, *event, *payload;
@@ -49,7 +60,7 @@ int phx_decode_text(enum phx_vsn vsn, const char *data, size_t len, struct phx_m
         return PHX_E_INVAL;
     if (!data)
         return PHX_E_JSON;
-    root = json_loadb(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    root = phx_json_load(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     if (!root)
         return json_error_code(&jerr) == json_error_out_of_memory ? PHX_E_NOMEM : PHX_E_JSON;
 

@@ -20,6 +20,10 @@
 #include "phx_msg.h"
 #include "phx_vsn.h"
 
+/* json_loadb, except that a text with an integer too big for 64 bits is read again with integers as
+ * doubles instead of being refused (Phoenix accepts such numbers). New reference, or NULL with err. */
+json_t *phx_json_load(const char *data, size_t len, size_t flags, json_error_t *err);
+
 /* out: zeroed by the callee, then owns its storage (see phx_msg.h); release with phx_msg_cleanup. */
 int phx_decode_text(enum phx_vsn vsn, const char *data, size_t len, struct phx_msg *out);
 

@@ -3,6 +3,7 @@
  */
 #include "api.h"
 
+#include "phx_json.h"
 #include "phx_topic.h"
 #include "pubsub.h"
 #include "router.h"
@@ -23,7 +24,7 @@ int api_error(int status, const char *message, struct api_response *out)
 int api_broadcast(struct server *s, const char *body, size_t len, struct api_response *out)
 {
     json_error_t jerr;
-    json_t *root = json_loadb(body, len, 0, &jerr);
+    json_t *root = phx_json_load(body, len, 0, &jerr);
     if (!root)
         return api_error(400, "body is not valid JSON", out);
     const char *problem = NULL;

@@ -205,7 +205,6 @@ static const struct {
     {"[null,null,\"t\",\"e\",{},]", PHX_E_JSON},
     {"[null,null,\"\xff\",\"e\",{}]", PHX_E_JSON},
     {"[null,null,\"t\",\"e\",{\"a\":1,}]", PHX_E_JSON},
-    {"[null,null,\"t\",\"e\",12345678901234567890123]", PHX_E_JSON},
     {"{}", PHX_E_SHAPE},
     {"{\"topic\":\"t\",\"event\":\"e\",\"payload\":{},\"ref\":null}", PHX_E_SHAPE},
     {"\"[null,null,\\\"t\\\",\\\"e\\\",{}]\"", PHX_E_SHAPE},
@@ -720,4 +719,20 @@ Test(json_v1_encode, decoded_join_answers_byte_exact)
     assert_buf_str(&b, "{\"topic\":\"room:a\",\"event\":\"phx_join\",\"payload\":{},\"ref\":\"1\"}");
     phx_msg_cleanup(&in);
     phx_buf_cleanup(&b);
+}
+
+Test(phx_json, integers_past_64_bits_are_read_as_doubles_not_refused)
+{
+    static const char frame[] =
+        "[\"1\",\"2\",\"room:a\",\"ping\",{\"big\":10000000000000000000,\"small\":7}]";
+    struct phx_msg m;
+    cr_assert_eq(phx_decode_text(PHX_V2, frame, sizeof(frame) - 1, &m), PHX_OK);
+    cr_assert(json_is_real(json_object_get(m.json, "big")));
+    cr_assert_float_eq(json_real_value(json_object_get(m.json, "big")), 1e19, 1e4);
+    phx_msg_cleanup(&m);
+
+    static const char ordinary[] = "[\"1\",\"2\",\"room:a\",\"ping\",{\"small\":7}]";
+    cr_assert_eq(phx_decode_text(PHX_V2, ordinary, sizeof(ordinary) - 1, &m), PHX_OK);
+    cr_assert(json_is_integer(json_object_get(m.json, "small")), "ordinary integers stay integers");
+    phx_msg_cleanup(&m);
 }

@@ -52,3 +52,13 @@ Test(api, bad_bodies_are_400_with_a_reason)
     }
     end_server(&s);
 }
+
+Test(api, integers_past_64_bits_are_accepted)
+{
+    struct server *s = mk_server(NULL, NULL);
+    char *resp;
+    cr_assert_eq(
+        post(s, "{\"topic\":\"t:1\",\"event\":\"e\",\"payload\":{\"n\":10000000000000000000}}", &resp), 202);
+    free(resp);
+    end_server(&s);
+}
