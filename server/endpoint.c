@@ -7,6 +7,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "longpoll.h"
 #include "server.h"
 #include "ws.h"
 
@@ -19,6 +20,7 @@ struct endpoint {
     struct lws_context *ctx;
     struct server *srv;
     lws_sorted_usec_list_t sweep; /* idle timer */
+    struct longpoll *lp;          /* long-poll sessions */
 };
 
 #define SWEEP_US (1000 * LWS_US_PER_MS)
@@ -27,6 +29,12 @@ static struct server *server_of(struct lws *wsi)
 {
     struct endpoint *ep = lws_context_user(lws_get_context(wsi));
     return ep->srv;
+}
+
+struct longpoll *endpoint_longpoll(struct lws *wsi)
+{
+    struct endpoint *ep = lws_context_user(lws_get_context(wsi));
+    return ep->lp;
 }
 
 static int on_event(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
@@ -118,6 +126,13 @@ struct endpoint *endpoint_create(struct server *s, char *err, size_t errlen)
         free(ep);
         return NULL;
     }
+    ep->lp = longpoll_create(s, ep->ctx);
+    if (!ep->lp) {
+        snprintf(err, errlen, "out of memory");
+        lws_context_destroy(ep->ctx);
+        free(ep);
+        return NULL;
+    }
     lws_sul_schedule(ep->ctx, 0, &ep->sweep, on_sweep, SWEEP_US);
     return ep;
 }
@@ -141,6 +156,8 @@ void endpoint_destroy(struct endpoint **epp)
     if (!ep)
         return;
     lws_sul_schedule(ep->ctx, 0, &ep->sweep, NULL, LWS_SET_TIMER_USEC_CANCEL);
+    /* Long-poll sessions have no connection of their own: end them while the context still exists. */
+    longpoll_destroy(&ep->lp);
     /* Destroying the context closes every connection; their CLOSED callbacks destroy the conns. */
     lws_context_destroy(ep->ctx);
     free(ep);

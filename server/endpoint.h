@@ -1,7 +1,7 @@
 /*
  * endpoint.h: the libwebsockets side of the server: one lws context serving one port, whose single
  * protocol callback translates lws events into calls on the WebSocket transport (ws.c) and the HTTP
- * API (http.c).
+ * side (http.c: the API, and the long-poll transport longpoll.c behind it).
  */
 #ifndef CINDER_ENDPOINT_H
 #define CINDER_ENDPOINT_H
@@ -12,11 +12,15 @@
 struct server;
 struct conn;
 struct http_request;
+struct lp_request;
+struct longpoll;
+struct lws;
 
 /* Per-connection user data lws allocates for us (per_session_data_size): a pointer per transport. */
 struct session {
     struct conn *conn;         /* WebSocket: from ESTABLISHED to CLOSED */
     struct http_request *http; /* HTTP: the request being served */
+    struct lp_request *lp;     /* HTTP on the long-poll path: the request being served */
 };
 
 struct endpoint;
@@ -27,6 +31,8 @@ struct endpoint *endpoint_create(struct server *s, char *err, size_t errlen);
 int endpoint_run(struct endpoint *ep, volatile sig_atomic_t *stop);
 /* Make endpoint_run look at *stop now. Async-signal-safe enough: it writes to lws's wake pipe. */
 void endpoint_wake(struct endpoint *ep);
+/* The long-poll side of the endpoint serving wsi (borrowed). */
+struct longpoll *endpoint_longpoll(struct lws *wsi);
 /* Close every connection and free the endpoint. NULL-safe; *ep = NULL. */
 void endpoint_destroy(struct endpoint **ep);
 

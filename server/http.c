@@ -10,6 +10,7 @@
 #include "api.h"
 #include "endpoint.h"
 #include "log.h"
+#include "longpoll.h"
 #include "phx_buf.h"
 #include "server.h"
 
@@ -40,6 +41,7 @@ static struct http_request *request_of(struct session *ss)
 
 void http_on_drop(struct session *ss)
 {
+    longpoll_on_drop(ss);
     struct http_request *r = ss->http;
     if (!r)
         return;
@@ -77,6 +79,8 @@ static int respond_error(struct lws *wsi, struct http_request *r, int status, co
 
 int http_on_request(struct server *s, struct lws *wsi, struct session *ss, const char *path)
 {
+    if (strcmp(path, LONGPOLL_PATH) == 0)
+        return longpoll_on_request(endpoint_longpoll(wsi), wsi, ss);
     struct http_request *r = request_of(ss);
     if (!r)
         return -1;
@@ -103,6 +107,8 @@ int http_on_request(struct server *s, struct lws *wsi, struct session *ss, const
 
 int http_on_body(struct server *s, struct session *ss, const void *in, size_t len)
 {
+    if (ss->lp)
+        return longpoll_on_body(ss, in, len);
     struct http_request *r = ss->http;
     if (!r || r->route != ROUTE_BROADCAST || r->too_big)
         return 0;
@@ -116,6 +122,8 @@ int http_on_body(struct server *s, struct session *ss, const void *in, size_t le
 
 int http_on_body_done(struct server *s, struct lws *wsi, struct session *ss)
 {
+    if (ss->lp)
+        return longpoll_on_body_done(ss);
     struct http_request *r = ss->http;
     if (!r || r->route != ROUTE_BROADCAST)
         return 0; /* answered already, closes after the answer */
@@ -130,6 +138,8 @@ int http_on_body_done(struct server *s, struct lws *wsi, struct session *ss)
 
 int http_on_writable(struct lws *wsi, struct session *ss)
 {
+    if (ss->lp)
+        return longpoll_on_writable(wsi, ss);
     struct http_request *r = ss->http;
     if (!r || !r->resp.status)
         return 0;

@@ -4,6 +4,7 @@
  *
  *   POST /api/broadcast        -> api_broadcast (202 / 400), 413 over max_body_size, 405 other methods
  *   GET  /socket/websocket     -> 400 (an upgrade is required)
+ *   any  /socket/longpoll      -> the long-poll transport (longpoll.h), which owns the request from here
  *   anything else              -> 404
  * Every answer is JSON with cache-control: no-store.
  */

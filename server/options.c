@@ -21,6 +21,7 @@ void options_defaults(struct options *o)
     o->max_queue_size = 1024 * 1024;
     o->max_body_size = 1024 * 1024;
     o->idle_timeout_ms = 60 * 1000;
+    o->longpoll_window_ms = 10 * 1000;
     o->max_channels = 100;
     o->log_level = LOG_INFO;
     o->compress = false;
@@ -97,6 +98,9 @@ static const char usage[] =
     "                           connection closes with 1008 (default 1MiB)\n"
     "  --max-body-size SIZE     largest HTTP API request body, 413 past it (default 1MiB)\n"
     "  --idle-timeout DURATION  close connections silent this long (default 60s)\n"
+    "  --longpoll-window DURATION\n"
+    "                           how long a long-poll GET waits for messages; a session\n"
+    "                           not polled for 1.5 windows ends (default 10s)\n"
     "  --max-channels N         channels per socket (default 100)\n"
     "  --log-level LEVEL        debug, info, warn or error (default info)\n"
     "  --compress               offer permessage-deflate (default off)\n"
@@ -114,6 +118,7 @@ enum {
     OPT_QUEUE,
     OPT_BODY,
     OPT_IDLE,
+    OPT_LP_WINDOW,
     OPT_CHANNELS,
     OPT_LOG,
     OPT_COMPRESS,
@@ -143,6 +148,7 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
         {"max-queue-size", required_argument, NULL, OPT_QUEUE},
         {"max-body-size", required_argument, NULL, OPT_BODY},
         {"idle-timeout", required_argument, NULL, OPT_IDLE},
+        {"longpoll-window", required_argument, NULL, OPT_LP_WINDOW},
         {"max-channels", required_argument, NULL, OPT_CHANNELS},
         {"log-level", required_argument, NULL, OPT_LOG},
         {"compress", no_argument, NULL, OPT_COMPRESS},
@@ -192,6 +198,12 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
             if (parse_duration_ms(optarg, &ms) != 0 || ms == 0)
                 goto bad_value;
             o->idle_timeout_ms = ms;
+            break;
+        case OPT_LP_WINDOW:
+            /* Bounded so that 1.5 windows in microseconds fits lws's timer and seconds fit an int. */
+            if (parse_duration_ms(optarg, &ms) != 0 || ms == 0 || ms > 24 * 3600 * 1000)
+                goto bad_value;
+            o->longpoll_window_ms = ms;
             break;
         case OPT_CHANNELS:
             n = strtol(optarg, &end, 10);

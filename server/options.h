@@ -15,17 +15,18 @@
 #include <stdio.h>
 
 struct options {
-    int port;                 /* 4000 */
-    const char *bind;         /* NULL: every interface; borrowed from argv */
-    size_t max_frame_size;    /* 1 MiB: a bigger inbound message closes with 1009 */
-    size_t max_queue_size;    /* 1 MiB: a write queue past it closes its connection with 1008 */
-    size_t max_body_size;     /* 1 MiB: HTTP API request bodies, 413 past it */
-    uint64_t idle_timeout_ms; /* 60 s without a frame from the client closes it */
-    unsigned max_channels;    /* 100 channels per socket */
-    enum log_level log_level; /* info */
-    bool compress;            /* permessage-deflate offered to clients: off */
-    int compress_mem_level;   /* 1..9: zlib memLevel of the server's deflater, 8 */
-    int compress_level;       /* 1..9: zlib compression level, 1 */
+    int port;                    /* 4000 */
+    const char *bind;            /* NULL: every interface; borrowed from argv */
+    size_t max_frame_size;       /* 1 MiB: a bigger inbound message closes with 1009 */
+    size_t max_queue_size;       /* 1 MiB: a write queue past it closes its connection with 1008 */
+    size_t max_body_size;        /* 1 MiB: HTTP API request bodies, 413 past it */
+    uint64_t idle_timeout_ms;    /* 60 s without a frame from the client closes it */
+    uint64_t longpoll_window_ms; /* 10 s: a long-poll GET waits this long; no poll for 1.5x ends a session */
+    unsigned max_channels;       /* 100 channels per socket */
+    enum log_level log_level;    /* info */
+    bool compress;               /* permessage-deflate offered to clients: off */
+    int compress_mem_level;      /* 1..9: zlib memLevel of the server's deflater, 8 */
+    int compress_level;          /* 1..9: zlib compression level, 1 */
 };
 
 void options_defaults(struct options *o);

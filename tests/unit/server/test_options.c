@@ -82,3 +82,19 @@ Test(options, sizes_and_durations)
     cr_assert_eq(ms, 120000);
     cr_assert_eq(parse_duration_ms("10h", &ms), -1);
 }
+
+Test(options, longpoll_window)
+{
+    struct options o;
+    options_defaults(&o);
+    cr_assert_eq(o.longpoll_window_ms, 10000);
+    char err[256];
+    char *ok[] = {"cinder", "--longpoll-window", "1500ms"};
+    cr_assert_eq(parse(&o, ok, 3, err), OPTIONS_RUN, "%s", err);
+    cr_assert_eq(o.longpoll_window_ms, 1500);
+    char *zero[] = {"cinder", "--longpoll-window", "0"};
+    cr_assert_eq(parse(&o, zero, 3, err), OPTIONS_ERROR);
+    cr_assert(strstr(err, "--longpoll-window"), "%s", err);
+    char *huge[] = {"cinder", "--longpoll-window", "25h"};
+    cr_assert_eq(parse(&o, huge, 3, err), OPTIONS_ERROR);
+}
