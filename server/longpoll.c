@@ -594,6 +594,7 @@ void longpoll_on_drop(struct session *ss)
 
 int longpoll_on_request(struct longpoll *lp, struct lws *wsi, struct session *ss)
 {
+    longpoll_on_drop(ss); /* a previous request on this connection is over, whatever lws told us */
     struct lp_request *r = calloc(1, sizeof(*r));
     if (!r)
         return -1;
