@@ -23,7 +23,17 @@ struct endpoint {
     struct longpoll *lp;          /* long-poll sessions */
 };
 
-#define SWEEP_US (1000 * LWS_US_PER_MS)
+/* The idle sweep runs every second, or every quarter of the idle timeout when that is shorter, so a
+ * connection is closed at most a quarter late. */
+static lws_usec_t sweep_period(const struct server *s)
+{
+    uint64_t ms = s->opt.idle_timeout_ms / 4;
+    if (ms > 1000)
+        ms = 1000;
+    if (ms < 10)
+        ms = 10;
+    return (lws_usec_t)ms * LWS_US_PER_MS;
+}
 
 static struct server *server_of(struct lws *wsi)
 {
@@ -86,7 +96,7 @@ static void on_sweep(lws_sorted_usec_list_t *sul)
 {
     struct endpoint *ep = lws_container_of(sul, struct endpoint, sweep);
     server_sweep_idle(ep->srv, server_now_ms());
-    lws_sul_schedule(ep->ctx, 0, &ep->sweep, on_sweep, SWEEP_US);
+    lws_sul_schedule(ep->ctx, 0, &ep->sweep, on_sweep, sweep_period(ep->srv));
 }
 
 static void on_lws_log(int level, const char *line)
@@ -133,7 +143,7 @@ struct endpoint *endpoint_create(struct server *s, char *err, size_t errlen)
         free(ep);
         return NULL;
     }
-    lws_sul_schedule(ep->ctx, 0, &ep->sweep, on_sweep, SWEEP_US);
+    lws_sul_schedule(ep->ctx, 0, &ep->sweep, on_sweep, sweep_period(ep->srv));
     return ep;
 }
 

@@ -57,7 +57,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     running = ep;
 
-    log_msg(LOG_INFO, "cinder listening on %s:%d (ws path /socket/websocket, POST /api/broadcast)",
+    log_msg(LOG_INFO, "cinder listening on %s:%d (/socket/websocket, /socket/longpoll, POST /api/broadcast)",
             opt.bind ? opt.bind : "0.0.0.0", opt.port);
     int rc = endpoint_run(ep, &stop_requested);
     log_msg(LOG_INFO, "shutting down: %zu connections", srv->nconns);
