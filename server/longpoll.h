@@ -37,8 +37,6 @@
 #include <stddef.h>
 
 #define LONGPOLL_PATH "/socket/longpoll"
-/* Lines one ndjson POST may carry (phoenix.js sends at most 100). */
-#define LONGPOLL_MAX_LINES 100
 
 struct lws;
 struct lws_context;
