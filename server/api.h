@@ -8,6 +8,7 @@
 #ifndef CINDER_API_H
 #define CINDER_API_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 struct server;
@@ -16,6 +17,13 @@ struct api_response {
     int status; /* HTTP status */
     char *body; /* owned JSON text, NUL-terminated; free() it */
 };
+
+struct broadcast;
+
+/* Parse {"topic","event","payload"} (body borrowed). 0 with *root (new reference, release it after
+ * using *b, whose strings and payload point into it), or -1 with *problem (static text). */
+int api_parse_broadcast(const char *body, size_t len, json_t **root, struct broadcast *b,
+                        const char **problem);
 
 /* body borrowed (need not be NUL-terminated). Always fills *out; -1 only when out of memory. */
 int api_broadcast(struct server *s, const char *body, size_t len, struct api_response *out);

@@ -5,6 +5,7 @@
 #include "presence.h"
 
 #include "channel.h"
+#include "cluster.h"
 #include "conn.h"
 #include "pubsub.h"
 #include "server.h"
@@ -14,8 +15,12 @@
 static void publish_diff(struct channel *ch, json_t *diff)
 {
     if (diff && !tracker_diff_empty(diff)) {
+        /* Each node tells its own subscribers; the cluster carries the diff to the others. */
+        struct server *s = ch->conn->srv;
         struct broadcast b = {.topic = ch->topic, .event = "presence_diff", .json = diff};
-        pubsub_broadcast(ch->conn->srv, &b);
+        pubsub_deliver_local(s, &b);
+        if (s->cluster)
+            cluster_on_local_presence(s->cluster, ch->topic, diff);
     }
     json_decref(diff);
 }

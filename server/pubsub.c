@@ -11,6 +11,7 @@
 #include "pubsub.h"
 
 #include "channel.h"
+#include "cluster.h"
 #include "conn.h"
 #include "phx_binary.h"
 #include "phx_json.h"
@@ -49,6 +50,14 @@ static struct frame *encode_broadcast(struct server *s, enum phx_vsn vsn, const 
 }
 
 long pubsub_broadcast(struct server *s, const struct broadcast *b)
+{
+    long n = pubsub_deliver_local(s, b);
+    if (s->cluster)
+        cluster_on_local_broadcast(s->cluster, b);
+    return n;
+}
+
+long pubsub_deliver_local(struct server *s, const struct broadcast *b)
 {
     s->stats.broadcasts++;
     struct reg_topic *t = registry_find(s->registry, b->topic);

@@ -3,8 +3,8 @@
  *
  * A broadcast is encoded at most once per serializer (V2 JSON or V2 binary, V1 JSON) into one
  * refcounted frame that every subscriber's queue references; only subscribers whose handler intercepts
- * the event get a per-subscriber handle_out call instead. The bridge to other nodes (Redis) will sit
- * behind this same call.
+ * the event get a per-subscriber handle_out call instead. In a cluster (cluster.h) the same call also
+ * hands the broadcast to the other nodes, which deliver it locally and never send it on.
  */
 #ifndef CINDER_PUBSUB_H
 #define CINDER_PUBSUB_H
@@ -27,8 +27,10 @@ struct broadcast {
     const struct channel *from; /* broadcast_from: skip this channel instance; NULL for everyone */
 };
 
-/* Deliver b to every local subscriber of b->topic. Returns the number of queues the frame went to
- * (intercepted deliveries included), or a negative error (out of memory). */
+/* Deliver b to every local subscriber of b->topic and, in a cluster, to the other nodes. Returns the
+ * number of local queues the frame went to (intercepted deliveries included), or a negative error. */
 long pubsub_broadcast(struct server *s, const struct broadcast *b);
+/* Deliver b to the local subscribers only (what a broadcast from another node gets). */
+long pubsub_deliver_local(struct server *s, const struct broadcast *b);
 
 #endif

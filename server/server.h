@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 struct channel;
+struct cluster;
 struct conn;
 struct registry;
 struct tracker;
@@ -33,6 +34,7 @@ struct server {
     const struct socket_handler *app; /* borrowed, static */
     struct registry *registry;        /* owned */
     struct tracker *tracker;          /* owned: presence state */
+    struct cluster *cluster;          /* the other nodes (cluster.h), NULL when single-node; not owned */
     uint64_t node_id;                 /* random per process start */
     struct phx_buf scratch;           /* encode buffer reused by every encode on this loop */
     struct conn *conns;               /* every live connection */

@@ -11,6 +11,7 @@
  */
 #include "tracker.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,7 +23,8 @@ struct tracker_key;
 
 struct tracker_entry {
     struct tracker_entry *next, *prev; /* in the key */
-    struct tracker_entry *owner_next;  /* in the owner's list */
+    struct tracker_entry *owner_next;  /* in the owner's list (local) or the origin's list (remote) */
+    struct tracker_entry *owner_prev;  /* remote entries only: the origin's list is doubly linked */
     struct tracker_key *key;
     uint64_t origin;
     json_t *meta; /* owned; includes phx_ref */
@@ -43,8 +45,17 @@ struct tracker_topic {
     char name[];
 };
 
+/* Another node's entries. */
+struct tracker_origin {
+    UT_hash_handle hh;
+    uint64_t id;
+    struct tracker_entry *head;
+    size_t count;
+};
+
 struct tracker {
     struct tracker_topic *topics;
+    struct tracker_origin *origins;
     uint64_t node_id;
     uint16_t node_hash;
     uint16_t counter;
@@ -89,6 +100,12 @@ void tracker_destroy(struct tracker **tp)
         }
         HASH_DEL(t->topics, topic);
         free(topic);
+    }
+    struct tracker_origin *o, *otmp;
+    HASH_ITER(hh, t->origins, o, otmp)
+    {
+        HASH_DEL(t->origins, o);
+        free(o);
     }
     free(t);
     *tp = NULL;
@@ -288,6 +305,206 @@ void tracker_untrack_all(struct tracker *t, struct tracker_entry **owner, json_t
         diff_add(diff, "leaves", e->key->name, e->meta);
         entry_remove(t, e);
     }
+}
+
+/* ---- remote entries ---- */
+
+static struct tracker_origin *origin_find(const struct tracker *t, uint64_t id)
+{
+    struct tracker_origin *o = NULL;
+    HASH_FIND(hh, t->origins, &id, sizeof(id), o);
+    return o;
+}
+
+static struct tracker_entry *key_find_ref(const struct tracker *t, const char *topic, const char *key,
+                                          const char *phx_ref)
+{
+    struct tracker_topic *tp = NULL;
+    HASH_FIND_STR(t->topics, topic, tp);
+    struct tracker_key *k = NULL;
+    if (tp)
+        HASH_FIND_STR(tp->keys, key, k);
+    for (struct tracker_entry *e = k ? k->head : NULL; e; e = e->next) {
+        const char *r = json_string_value(json_object_get(e->meta, "phx_ref"));
+        if (r && strcmp(r, phx_ref) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+int tracker_remote_join(struct tracker *t, uint64_t origin, const char *topic, const char *key, json_t *meta,
+                        json_t *diff)
+{
+    const char *ref = json_string_value(json_object_get(meta, "phx_ref"));
+    if (!json_is_object(meta) || !ref)
+        return -2;
+    if (key_find_ref(t, topic, key, ref))
+        return 0;
+    struct tracker_origin *o = origin_find(t, origin);
+    if (!o) {
+        o = calloc(1, sizeof(*o));
+        if (!o)
+            return -1;
+        o->id = origin;
+        HASH_ADD(hh, t->origins, id, sizeof(o->id), o);
+    }
+    struct tracker_entry *e = calloc(1, sizeof(*e));
+    struct tracker_key *k = e ? key_get(t, topic, key) : NULL;
+    e = k ? e : (free(e), NULL);
+    if (!e || !(e->meta = json_deep_copy(meta))) {
+        free(e);
+        return -1;
+    }
+    e->key = k;
+    e->origin = origin;
+    e->prev = k->tail;
+    if (k->tail)
+        k->tail->next = e;
+    else
+        k->head = e;
+    k->tail = e;
+    e->owner_next = o->head;
+    if (o->head)
+        o->head->owner_prev = e;
+    o->head = e;
+    o->count++;
+    t->entries++;
+    return diff_add(diff, "joins", key, e->meta);
+}
+
+/* Unlink e from its origin's list; frees the origin when it empties. */
+static void origin_unlink(struct tracker *t, struct tracker_entry *e)
+{
+    struct tracker_origin *o = origin_find(t, e->origin);
+    if (!o)
+        return;
+    if (e->owner_prev)
+        e->owner_prev->owner_next = e->owner_next;
+    else
+        o->head = e->owner_next;
+    if (e->owner_next)
+        e->owner_next->owner_prev = e->owner_prev;
+    if (--o->count == 0) {
+        HASH_DEL(t->origins, o);
+        free(o);
+    }
+}
+
+int tracker_remote_leave(struct tracker *t, uint64_t origin, const char *topic, const char *key,
+                         const char *phx_ref, json_t *diff)
+{
+    struct tracker_entry *e = key_find_ref(t, topic, key, phx_ref);
+    if (!e || e->origin != origin || origin == t->node_id)
+        return -3;
+    diff_add(diff, "leaves", key, e->meta);
+    origin_unlink(t, e);
+    entry_remove(t, e);
+    return 0;
+}
+
+/* diffs: {topic: diff}; the diff object for topic, created on first use. */
+static json_t *topic_diff(json_t *diffs, const char *topic)
+{
+    json_t *d = json_object_get(diffs, topic);
+    if (!d) {
+        d = tracker_diff_new();
+        json_object_set_new(diffs, topic, d);
+    }
+    return d;
+}
+
+static void report(json_t *diffs, tracker_topic_fn fn, void *arg)
+{
+    const char *topic;
+    json_t *d;
+    json_object_foreach(diffs, topic, d)
+    {
+        if (fn && !tracker_diff_empty(d))
+            fn(arg, topic, d);
+    }
+}
+
+void tracker_drop_origin(struct tracker *t, uint64_t origin, tracker_topic_fn fn, void *arg)
+{
+    struct tracker_origin *o = origin_find(t, origin);
+    if (!o || origin == t->node_id)
+        return;
+    json_t *diffs = json_object();
+    while (o) {
+        struct tracker_entry *e = o->head;
+        diff_add(topic_diff(diffs, e->key->topic->name), "leaves", e->key->name, e->meta);
+        struct tracker_origin *next = o->count > 1 ? o : NULL;
+        origin_unlink(t, e);
+        entry_remove(t, e);
+        o = next;
+    }
+    report(diffs, fn, arg);
+    json_decref(diffs);
+}
+
+int tracker_sync_origin(struct tracker *t, uint64_t origin, json_t *state, tracker_topic_fn fn, void *arg)
+{
+    if (!json_is_array(state) || origin == t->node_id)
+        return -2;
+    /* wanted: phx_ref -> [topic, key, meta] */
+    json_t *wanted = json_object();
+    size_t i;
+    json_t *item;
+    json_array_foreach(state, i, item)
+    {
+        json_t *meta = json_array_get(item, 2);
+        const char *ref = json_string_value(json_object_get(meta, "phx_ref"));
+        if (!json_is_string(json_array_get(item, 0)) || !json_is_string(json_array_get(item, 1)) ||
+            !json_is_object(meta) || !ref) {
+            json_decref(wanted);
+            return -2;
+        }
+        json_object_set(wanted, ref, item);
+    }
+    json_t *diffs = json_object();
+    struct tracker_origin *o = origin_find(t, origin);
+    for (struct tracker_entry *e = o ? o->head : NULL, *next; e; e = next) {
+        next = e->owner_next;
+        const char *ref = json_string_value(json_object_get(e->meta, "phx_ref"));
+        if (ref && json_object_get(wanted, ref)) {
+            json_object_del(wanted, ref); /* already known */
+            continue;
+        }
+        diff_add(topic_diff(diffs, e->key->topic->name), "leaves", e->key->name, e->meta);
+        bool last = o->count == 1;
+        origin_unlink(t, e);
+        entry_remove(t, e);
+        if (last)
+            break;
+    }
+    const char *ref;
+    json_object_foreach(wanted, ref, item)
+    {
+        const char *topic = json_string_value(json_array_get(item, 0));
+        tracker_remote_join(t, origin, topic, json_string_value(json_array_get(item, 1)),
+                            json_array_get(item, 2), topic_diff(diffs, topic));
+    }
+    report(diffs, fn, arg);
+    json_decref(diffs);
+    json_decref(wanted);
+    return 0;
+}
+
+json_t *tracker_local_state(const struct tracker *t)
+{
+    json_t *out = json_array();
+    for (struct tracker_topic *tp = t->topics; out && tp; tp = tp->hh.next)
+        for (struct tracker_key *k = tp->keys; k; k = k->hh.next)
+            for (struct tracker_entry *e = k->head; e; e = e->next)
+                if (e->origin == t->node_id)
+                    json_array_append_new(out, json_pack("[ssO]", tp->name, k->name, e->meta));
+    return out;
+}
+
+size_t tracker_origin_count(const struct tracker *t, uint64_t origin)
+{
+    struct tracker_origin *o = origin_find(t, origin);
+    return o ? o->count : 0;
 }
 
 json_t *tracker_list(const struct tracker *t, const char *topic)

@@ -51,6 +51,28 @@ int tracker_untrack(struct tracker *t, struct tracker_entry **owner, const char 
 /* Drop every entry of the owner. diff may be NULL (nobody to tell). */
 void tracker_untrack_all(struct tracker *t, struct tracker_entry **owner, json_t *diff);
 
+/* ---- entries of other nodes (origin != this node's id; no owner) ---- */
+
+/* Called once per topic that changed, with that topic's diff (borrowed). */
+typedef void (*tracker_topic_fn)(void *arg, const char *topic, json_t *diff);
+
+/* Add another node's meta (borrowed; must carry its phx_ref, kept as is) unless that phx_ref is
+ * already there. The join is added to diff. 0, -1 OOM, -2 meta not an object with a phx_ref. */
+int tracker_remote_join(struct tracker *t, uint64_t origin, const char *topic, const char *key, json_t *meta,
+                        json_t *diff);
+/* Remove another node's meta by phx_ref, adding it to diff's leaves. 0, or -3 when not there. */
+int tracker_remote_leave(struct tracker *t, uint64_t origin, const char *topic, const char *key,
+                         const char *phx_ref, json_t *diff);
+/* Remove every entry of origin (a node that went away); fn gets each topic's leaves. */
+void tracker_drop_origin(struct tracker *t, uint64_t origin, tracker_topic_fn fn, void *arg);
+/* Make origin's entries exactly state ([[topic, key, meta], ...], borrowed), as a node's full state
+ * says; fn gets each topic's joins and leaves. 0, -1 OOM, -2 state malformed (nothing changed). */
+int tracker_sync_origin(struct tracker *t, uint64_t origin, json_t *state, tracker_topic_fn fn, void *arg);
+/* This node's own entries as [[topic, key, meta], ...] (new reference), NULL on OOM. */
+json_t *tracker_local_state(const struct tracker *t);
+/* Number of entries of origin. */
+size_t tracker_origin_count(const struct tracker *t, uint64_t origin);
+
 /* The topic's state {"key": {"metas": [...]}, ...} (new reference; {} when empty), NULL on OOM. */
 json_t *tracker_list(const struct tracker *t, const char *topic);
 

@@ -1,0 +1,342 @@
+/*
+ * cluster.c: the node-to-node protocol over a carrier (see cluster.h).
+ *
+ * Presence replication: each node numbers its presence changes (seq). A peer applies a 'P' only when
+ * it is the next number it expects; otherwise (a gap: a lost message, a restart, a Redis outage) it
+ * asks for the full state ('R') and replaces that node's entries with the 'S' answer. Heartbeats carry
+ * the current number, so a peer that missed the last change notices within one tick. Requests to one
+ * peer are rate-limited to one per REQUEST_GAP_MS.
+ */
+#include "cluster.h"
+
+#include "api.h"
+#include "envelope.h"
+#include "phx_json.h"
+#include "presence.h"
+#include "pubsub.h"
+#include "router.h"
+#include "server.h"
+#include "tracker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+#define REQUEST_GAP_MS 500
+
+struct peer {
+    UT_hash_handle hh;
+    uint64_t id;
+    uint64_t last_seen_ms;
+    uint64_t seq; /* last presence sequence number applied */
+    bool synced;  /* seq is meaningful: a full state was applied */
+    uint64_t requested_ms;
+};
+
+struct cluster {
+    struct server *srv;
+    struct cluster_carrier carrier;
+    uint64_t heartbeat_ms, expire_ms;
+    uint64_t presence_seq;
+    struct peer *peers;
+    struct phx_buf buf;
+    struct cluster_stats stats;
+};
+
+struct cluster *cluster_create(struct server *s, const struct cluster_carrier *carrier, uint64_t heartbeat_ms,
+                               uint64_t expire_ms)
+{
+    struct cluster *c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->srv = s;
+    c->carrier = *carrier;
+    c->heartbeat_ms = heartbeat_ms;
+    c->expire_ms = expire_ms;
+    phx_buf_init(&c->buf, 0);
+    return c;
+}
+
+/* Tell local subscribers of topic about a remote presence change. */
+static void deliver_presence(void *arg, const char *topic, json_t *diff)
+{
+    struct cluster *c = arg;
+    struct broadcast b = {.topic = topic, .event = "presence_diff", .json = diff};
+    pubsub_deliver_local(c->srv, &b);
+}
+
+static void peer_drop(struct cluster *c, struct peer *p)
+{
+    tracker_drop_origin(c->srv->tracker, p->id, deliver_presence, c);
+    HASH_DEL(c->peers, p);
+    free(p);
+}
+
+void cluster_destroy(struct cluster **cp)
+{
+    struct cluster *c = *cp;
+    if (!c)
+        return;
+    struct peer *p, *tmp;
+    HASH_ITER(hh, c->peers, p, tmp)
+    peer_drop(c, p);
+    phx_buf_cleanup(&c->buf);
+    free(c);
+    *cp = NULL;
+}
+
+/* Encode e with this node's id and hand it to the carrier. */
+static void send_envelope(struct cluster *c, struct envelope *e)
+{
+    e->origin = c->srv->node_id;
+    phx_buf_reset(&c->buf);
+    if (envelope_encode(e, &c->buf) != 0) {
+        c->stats.dropped++;
+        return;
+    }
+    if (c->carrier.send(c->carrier.ctx, (const unsigned char *)phx_buf_data(&c->buf), c->buf.len) == 0)
+        c->stats.sent++;
+    else
+        c->stats.dropped++;
+}
+
+/* Send kind with a JSON body (borrowed; NULL for none). */
+static void send_json(struct cluster *c, enum envelope_kind kind, uint64_t seq, const char *topic,
+                      json_t *body)
+{
+    struct envelope e = {.kind = kind, .seq = seq};
+    snprintf(e.topic, sizeof(e.topic), "%s", topic ? topic : "");
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    if (body && !text) {
+        c->stats.dropped++;
+        return;
+    }
+    e.body = (const unsigned char *)text;
+    e.body_len = text ? strlen(text) : 0;
+    send_envelope(c, &e);
+    free(text);
+}
+
+void cluster_on_local_broadcast(struct cluster *c, const struct broadcast *b)
+{
+    struct envelope e = {.kind = ENV_BROADCAST, .flags = b->from ? ENV_FLAG_FROM : 0};
+    if (strlen(b->topic) > 255 || strlen(b->event) > 255) {
+        c->stats.dropped++;
+        return;
+    }
+    strcpy(e.topic, b->topic);
+    strcpy(e.event, b->event);
+    char *text = NULL;
+    if (b->json) {
+        text = json_dumps(b->json, JSON_COMPACT | JSON_ENCODE_ANY);
+        if (!text) {
+            c->stats.dropped++;
+            return;
+        }
+        e.body = (const unsigned char *)text;
+        e.body_len = strlen(text);
+    } else {
+        e.flags |= ENV_FLAG_BINARY;
+        e.body = b->bin;
+        e.body_len = b->bin_len;
+    }
+    send_envelope(c, &e);
+    free(text);
+}
+
+void cluster_on_local_presence(struct cluster *c, const char *topic, json_t *diff)
+{
+    send_json(c, ENV_PRESENCE, ++c->presence_seq, topic, diff);
+}
+
+static void request_state(struct cluster *c, struct peer *p, uint64_t now_ms)
+{
+    if (p->requested_ms && now_ms - p->requested_ms < REQUEST_GAP_MS)
+        return;
+    p->requested_ms = now_ms;
+    char id[32];
+    snprintf(id, sizeof(id), "%016llx", (unsigned long long)p->id);
+    send_json(c, ENV_STATE_REQUEST, 0, id, NULL);
+}
+
+static void send_state(struct cluster *c)
+{
+    json_t *state = tracker_local_state(c->srv->tracker);
+    if (!state) {
+        c->stats.dropped++;
+        return;
+    }
+    send_json(c, ENV_STATE, c->presence_seq, NULL, state);
+    json_decref(state);
+}
+
+/* Apply a peer's presence diff {"joins":{key:{"metas":[..]}},"leaves":{...}} to the tracker; the
+ * effective changes are told to local subscribers. -1 when malformed. */
+static int apply_diff(struct cluster *c, uint64_t origin, const char *topic, json_t *diff)
+{
+    json_t *joins = json_object_get(diff, "joins"), *leaves = json_object_get(diff, "leaves");
+    if (!json_is_object(joins) || !json_is_object(leaves))
+        return -1;
+    json_t *effective = tracker_diff_new();
+    const char *key;
+    json_t *entry;
+    json_object_foreach(leaves, key, entry)
+    {
+        size_t i;
+        json_t *meta;
+        json_array_foreach(json_object_get(entry, "metas"), i, meta)
+        {
+            const char *ref = json_string_value(json_object_get(meta, "phx_ref"));
+            if (ref)
+                tracker_remote_leave(c->srv->tracker, origin, topic, key, ref, effective);
+        }
+    }
+    json_object_foreach(joins, key, entry)
+    {
+        size_t i;
+        json_t *meta;
+        json_array_foreach(json_object_get(entry, "metas"), i, meta)
+            tracker_remote_join(c->srv->tracker, origin, topic, key, meta, effective);
+    }
+    if (!tracker_diff_empty(effective))
+        deliver_presence(c, topic, effective);
+    json_decref(effective);
+    return 0;
+}
+
+static json_t *body_json(const struct envelope *e)
+{
+    json_error_t err;
+    return e->body_len ? phx_json_load((const char *)e->body, e->body_len, JSON_DECODE_ANY, &err) : NULL;
+}
+
+static int receive_broadcast(struct cluster *c, const struct envelope *e)
+{
+    struct broadcast b = {.topic = e->topic, .event = e->event};
+    json_t *payload = NULL;
+    if (e->flags & ENV_FLAG_BINARY) {
+        b.bin = e->body;
+        b.bin_len = e->body_len;
+    } else if (!(payload = body_json(e))) {
+        return -1;
+    }
+    b.json = payload;
+    pubsub_deliver_local(c->srv, &b);
+    json_decref(payload);
+    return 0;
+}
+
+int cluster_receive(struct cluster *c, const unsigned char *bytes, size_t len, uint64_t now_ms)
+{
+    struct envelope e;
+    int rc = envelope_decode(bytes, len, &e);
+    if (rc != 0) {
+        c->stats.bad++;
+        return rc;
+    }
+    if (e.origin == c->srv->node_id) {
+        if (e.kind == ENV_HEARTBEAT)
+            c->stats.last_probe_ms = now_ms; /* our own heartbeat made the round trip */
+        return 0;                            /* our own echo: already delivered locally */
+    }
+    struct peer *p = NULL;
+    HASH_FIND(hh, c->peers, &e.origin, sizeof(e.origin), p);
+    if (!p) {
+        if (!(p = calloc(1, sizeof(*p))))
+            return ENV_E_NOMEM;
+        p->id = e.origin;
+        HASH_ADD(hh, c->peers, id, sizeof(p->id), p);
+    }
+    p->last_seen_ms = now_ms;
+    rc = 0;
+    json_t *body = NULL;
+    switch (e.kind) {
+    case ENV_BROADCAST:
+        rc = receive_broadcast(c, &e);
+        break;
+    case ENV_PRESENCE:
+        if (!p->synced || e.seq != p->seq + 1) {
+            p->synced = false;
+            request_state(c, p, now_ms);
+            break;
+        }
+        body = body_json(&e);
+        rc = body ? apply_diff(c, e.origin, e.topic, body) : -1;
+        if (rc == 0)
+            p->seq = e.seq;
+        break;
+    case ENV_HEARTBEAT:
+        if (!p->synced || e.seq != p->seq)
+            request_state(c, p, now_ms);
+        break;
+    case ENV_STATE_REQUEST: {
+        char self[32];
+        snprintf(self, sizeof(self), "%016llx", (unsigned long long)c->srv->node_id);
+        if (strcmp(e.topic, self) == 0)
+            send_state(c);
+        break;
+    }
+    case ENV_STATE:
+        body = body_json(&e);
+        rc = body ? tracker_sync_origin(c->srv->tracker, e.origin, body, deliver_presence, c) : -1;
+        if (rc == 0) {
+            p->seq = e.seq;
+            p->synced = true;
+            c->stats.state_syncs++;
+        }
+        break;
+    }
+    json_decref(body);
+    router_end_crashed(c->srv);
+    if (rc != 0) {
+        c->stats.bad++;
+        return ENV_E_FIELD;
+    }
+    c->stats.received++;
+    return 0;
+}
+
+int cluster_receive_publish(struct cluster *c, const char *json, size_t len, const char **problem)
+{
+    struct broadcast b;
+    json_t *root = NULL;
+    if (api_parse_broadcast(json, len, &root, &b, problem) != 0) {
+        c->stats.bad++;
+        return -1;
+    }
+    pubsub_deliver_local(c->srv, &b);
+    router_end_crashed(c->srv);
+    json_decref(root);
+    c->stats.backend_published++;
+    return 0;
+}
+
+void cluster_tick(struct cluster *c, uint64_t now_ms)
+{
+    send_json(c, ENV_HEARTBEAT, c->presence_seq, NULL, NULL);
+    struct peer *p, *tmp;
+    HASH_ITER(hh, c->peers, p, tmp)
+    {
+        if (now_ms - p->last_seen_ms > c->expire_ms) {
+            c->stats.peers_expired++;
+            peer_drop(c, p);
+        }
+    }
+}
+
+void cluster_on_connected(struct cluster *c, uint64_t now_ms)
+{
+    /* Our heartbeat makes every peer check its copy of our state; theirs make us check ours. */
+    send_json(c, ENV_HEARTBEAT, c->presence_seq, NULL, NULL);
+}
+
+const struct cluster_stats *cluster_stats(const struct cluster *c)
+{
+    return &c->stats;
+}
+
+size_t cluster_peer_count(const struct cluster *c)
+{
+    return HASH_COUNT(c->peers);
+}
