@@ -13,8 +13,11 @@
 #include "longpoll.h"
 #include "phx_buf.h"
 #include "server.h"
+#include "static_files.h"
+#include "static_http.h"
 
 #include <libwebsockets.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +92,31 @@ static int respond_error(struct lws *wsi, struct session *ss, int status, const 
     return rc;
 }
 
+/* GET or HEAD of a file under --static-dir (static_files.h), other methods 404. */
+static int on_static(struct server *s, struct lws *wsi, struct session *ss, const char *path)
+{
+    int method_len = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI);
+    if (method_len <= 0)
+        method_len = lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI);
+    if (method_len <= 0)
+        return respond_error(wsi, ss, 404, "not found", false);
+    /* lws decoded the URL into a C string: a %00 inside it shows as a length that strlen disagrees with. */
+    size_t len = strlen(path);
+    if ((size_t)method_len != len)
+        return respond_error(wsi, ss, 400, "bad path", false);
+    char file[PATH_MAX];
+    const char *type = NULL;
+    switch (static_files_resolve(s->opt.static_dir, path, len, file, sizeof(file), &type)) {
+    case STATIC_OK:
+        http_on_drop(ss);
+        return static_http_serve(wsi, file, type);
+    case STATIC_BAD_PATH:
+        return respond_error(wsi, ss, 400, "bad path", false);
+    default:
+        return respond_error(wsi, ss, 404, "not found", false);
+    }
+}
+
 int http_on_request(struct server *s, struct lws *wsi, struct session *ss, const char *path)
 {
     if (strcmp(path, LONGPOLL_PATH) == 0)
@@ -111,6 +139,8 @@ int http_on_request(struct server *s, struct lws *wsi, struct session *ss, const
     }
     if (strcmp(path, "/socket/websocket") == 0)
         return respond_error(wsi, ss, 400, "websocket upgrade required", post);
+    if (!post && s->opt.static_dir && strncmp(path, "/socket/", 8) != 0 && strncmp(path, "/api/", 5) != 0)
+        return on_static(s, wsi, ss, path);
     return respond_error(wsi, ss, 404, "not found", post);
 }
 

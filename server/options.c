@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #ifndef CINDER_VERSION
 #define CINDER_VERSION "0.0.0"
@@ -27,6 +28,7 @@ void options_defaults(struct options *o)
     o->compress = false;
     o->compress_mem_level = 8;
     o->compress_level = 1;
+    o->static_dir = OPTIONS_DEFAULT_STATIC_DIR;
 }
 
 /* Split "64KiB" into 64 and "KiB". 0 or -1. */
@@ -107,6 +109,8 @@ static const char usage[] =
     "  --compress               offer permessage-deflate (default off)\n"
     "  --compress-mem-level N   server deflate memLevel, 1..9 (default 8)\n"
     "  --compress-level N       deflate level, 1..9 (default 1)\n"
+    "  --static-dir DIR         serve the files under DIR at / (default: " OPTIONS_DEFAULT_STATIC_DIR "\n"
+    "                           when it exists in the working directory; '' for none)\n"
     "  -h, --help               this text\n"
     "  -V, --version            print the version\n"
     "\n"
@@ -125,6 +129,7 @@ enum {
     OPT_COMPRESS,
     OPT_MEMLEVEL,
     OPT_LEVEL,
+    OPT_STATIC_DIR,
 };
 
 /* A decimal integer in [lo, hi]. 0 or -1. */
@@ -155,6 +160,7 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
         {"compress", no_argument, NULL, OPT_COMPRESS},
         {"compress-mem-level", required_argument, NULL, OPT_MEMLEVEL},
         {"compress-level", required_argument, NULL, OPT_LEVEL},
+        {"static-dir", required_argument, NULL, OPT_STATIC_DIR},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -223,6 +229,15 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
             if (parse_int(optarg, 1, 9, &o->compress_level) != 0)
                 goto bad_value;
             break;
+        case OPT_STATIC_DIR: {
+            struct stat st;
+            if (*optarg && (stat(optarg, &st) != 0 || !S_ISDIR(st.st_mode))) {
+                snprintf(err, errlen, "--static-dir %s: not a directory", optarg);
+                return OPTIONS_ERROR;
+            }
+            o->static_dir = *optarg ? optarg : NULL;
+            break;
+        }
         case OPT_LOG:
             if (log_level_parse(optarg, &o->log_level) != 0)
                 goto bad_value;

@@ -27,7 +27,12 @@ struct options {
     bool compress;               /* permessage-deflate offered to clients: off */
     int compress_mem_level;      /* 1..9: zlib memLevel of the server's deflater, 8 */
     int compress_level;          /* 1..9: zlib compression level, 1 */
+    const char *static_dir;      /* files served at / (static_files.h): OPTIONS_DEFAULT_STATIC_DIR, used when
+                                    it exists; NULL: none. Borrowed (argv or static) */
 };
+
+/* The default --static-dir, relative to the working directory: the dashboard, when run from the repo. */
+#define OPTIONS_DEFAULT_STATIC_DIR "client-js/dashboard"
 
 void options_defaults(struct options *o);
 
@@ -36,7 +41,8 @@ enum options_result {
     OPTIONS_EXIT = 1,  /* --help or --version was printed to out: exit 0 */
     OPTIONS_ERROR = -1 /* err holds a message: exit 2 */
 };
-/* Parse argv over the current values of o. */
+/* Parse argv over the current values of o. An explicit --static-dir must name a directory
+ * (--static-dir '' turns static files off). */
 enum options_result options_parse(struct options *o, int argc, char **argv, FILE *out, char *err,
                                   size_t errlen);
 

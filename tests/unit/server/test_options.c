@@ -98,3 +98,22 @@ Test(options, longpoll_window)
     char *huge[] = {"cinder", "--longpoll-window", "25h"};
     cr_assert_eq(parse(&o, huge, 3, err), OPTIONS_ERROR);
 }
+
+Test(options, static_dir)
+{
+    struct options o;
+    options_defaults(&o);
+    cr_assert_str_eq(o.static_dir, OPTIONS_DEFAULT_STATIC_DIR);
+    char err[256];
+    char *ok[] = {"cinder", "--static-dir", "/tmp"};
+    cr_assert_eq(parse(&o, ok, 3, err), OPTIONS_RUN, "%s", err);
+    cr_assert_str_eq(o.static_dir, "/tmp");
+    char *off[] = {"cinder", "--static-dir", ""};
+    cr_assert_eq(parse(&o, off, 3, err), OPTIONS_RUN, "%s", err);
+    cr_assert_null(o.static_dir);
+    char *missing[] = {"cinder", "--static-dir", "/nonexistent/cinder-static"};
+    cr_assert_eq(parse(&o, missing, 3, err), OPTIONS_ERROR);
+    cr_assert(strstr(err, "--static-dir") && strstr(err, "not a directory"), "%s", err);
+    char *file[] = {"cinder", "--static-dir", "/etc/passwd"};
+    cr_assert_eq(parse(&o, file, 3, err), OPTIONS_ERROR);
+}
