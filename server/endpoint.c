@@ -5,8 +5,10 @@
  */
 #include "endpoint.h"
 
+#include "bridge.h"
 #include "http.h"
 #include "log.h"
+#include "redis_loop.h"
 #include "longpoll.h"
 #include "server.h"
 #include "ws.h"
@@ -21,6 +23,7 @@ struct endpoint {
     struct server *srv;
     lws_sorted_usec_list_t sweep; /* idle timer */
     struct longpoll *lp;          /* long-poll sessions */
+    struct bridge *bridge;        /* the Redis cluster bridge, or NULL */
 };
 
 /* The idle sweep runs every second, or every quarter of the idle timeout when that is shorter, so a
@@ -70,6 +73,13 @@ static int on_event(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return http_on_body_done(server_of(wsi), wsi, ss);
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return http_on_writable(wsi, ss);
+    case LWS_CALLBACK_RAW_RX_FILE:
+        return redis_loop_on_readable(ss->redis);
+    case LWS_CALLBACK_RAW_WRITEABLE_FILE:
+        return redis_loop_on_writable(ss->redis);
+    case LWS_CALLBACK_RAW_CLOSE_FILE:
+        redis_loop_on_closed(ss->redis);
+        return 0;
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
     case LWS_CALLBACK_CLOSED_HTTP:
         if (ss)
@@ -143,8 +153,23 @@ struct endpoint *endpoint_create(struct server *s, char *err, size_t errlen)
         free(ep);
         return NULL;
     }
+    if (s->opt.redis_url) {
+        ep->bridge = bridge_create(s, ep->ctx, lws_get_vhost_by_name(ep->ctx, "cinder"), s->opt.redis_url,
+                                   s->opt.cluster_heartbeat_ms, s->opt.cluster_expiry_ms, err, errlen);
+        if (!ep->bridge) {
+            longpoll_destroy(&ep->lp);
+            lws_context_destroy(ep->ctx);
+            free(ep);
+            return NULL;
+        }
+    }
     lws_sul_schedule(ep->ctx, 0, &ep->sweep, on_sweep, sweep_period(ep->srv));
     return ep;
+}
+
+const struct bridge *endpoint_bridge(const struct endpoint *ep)
+{
+    return ep->bridge;
 }
 
 int endpoint_run(struct endpoint *ep, volatile sig_atomic_t *stop)
@@ -166,6 +191,8 @@ void endpoint_destroy(struct endpoint **epp)
     if (!ep)
         return;
     lws_sul_schedule(ep->ctx, 0, &ep->sweep, NULL, LWS_SET_TIMER_USEC_CANCEL);
+    /* The bridge's descriptors live on the context: leave the cluster first. */
+    bridge_destroy(&ep->bridge);
     /* Long-poll sessions have no connection of their own: end them while the context still exists. */
     longpoll_destroy(&ep->lp);
     /* Destroying the context closes every connection; their CLOSED callbacks destroy the conns. */

@@ -12,6 +12,8 @@
 struct server;
 struct conn;
 struct http_request;
+struct redis_watch;
+struct bridge;
 struct lp_request;
 struct longpoll;
 struct lws;
@@ -20,6 +22,7 @@ struct lws;
 struct session {
     struct conn *conn;         /* WebSocket: from ESTABLISHED to CLOSED */
     struct http_request *http; /* HTTP: the request being served */
+    struct redis_watch *redis; /* a Redis connection's descriptor (redis_loop.h) */
     struct lp_request *lp;     /* HTTP on the long-poll path: the request being served */
 };
 
@@ -33,6 +36,8 @@ int endpoint_run(struct endpoint *ep, volatile sig_atomic_t *stop);
 void endpoint_wake(struct endpoint *ep);
 /* The long-poll side of the endpoint serving wsi (borrowed). */
 struct longpoll *endpoint_longpoll(struct lws *wsi);
+/* The Redis bridge (borrowed), or NULL when single-node. */
+const struct bridge *endpoint_bridge(const struct endpoint *ep);
 /* Close every connection and free the endpoint. NULL-safe; *ep = NULL. */
 void endpoint_destroy(struct endpoint **ep);
 

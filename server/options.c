@@ -29,6 +29,9 @@ void options_defaults(struct options *o)
     o->compress_mem_level = 8;
     o->compress_level = 1;
     o->static_dir = OPTIONS_DEFAULT_STATIC_DIR;
+    o->redis_url = getenv("CINDER_REDIS") && *getenv("CINDER_REDIS") ? getenv("CINDER_REDIS") : NULL;
+    o->cluster_heartbeat_ms = 1000;
+    o->cluster_expiry_ms = 5000;
 }
 
 /* Split "64KiB" into 64 and "KiB". 0 or -1. */
@@ -111,6 +114,12 @@ static const char usage[] =
     "  --compress-level N       deflate level, 1..9 (default 1)\n"
     "  --static-dir DIR         serve the files under DIR at / (default: " OPTIONS_DEFAULT_STATIC_DIR "\n"
     "                           when it exists in the working directory; '' for none)\n"
+    "  --redis URL              join a cluster through Redis, redis://host:port/db\n"
+    "                           (default: $CINDER_REDIS; none: a single node)\n"
+    "  --cluster-heartbeat DURATION\n"
+    "                           heartbeat to the other nodes (default 1s)\n"
+    "  --cluster-expiry DURATION\n"
+    "                           a node silent this long is gone, its presence leaves (default 5s)\n"
     "  -h, --help               this text\n"
     "  -V, --version            print the version\n"
     "\n"
@@ -130,6 +139,9 @@ enum {
     OPT_MEMLEVEL,
     OPT_LEVEL,
     OPT_STATIC_DIR,
+    OPT_REDIS,
+    OPT_HEARTBEAT,
+    OPT_EXPIRY,
 };
 
 /* A decimal integer in [lo, hi]. 0 or -1. */
@@ -161,6 +173,9 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
         {"compress-mem-level", required_argument, NULL, OPT_MEMLEVEL},
         {"compress-level", required_argument, NULL, OPT_LEVEL},
         {"static-dir", required_argument, NULL, OPT_STATIC_DIR},
+        {"redis", required_argument, NULL, OPT_REDIS},
+        {"cluster-heartbeat", required_argument, NULL, OPT_HEARTBEAT},
+        {"cluster-expiry", required_argument, NULL, OPT_EXPIRY},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -238,6 +253,20 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
             o->static_dir = *optarg ? optarg : NULL;
             break;
         }
+        case OPT_REDIS:
+            if (strncmp(optarg, "redis://", 8) != 0 || !optarg[8])
+                goto bad_value;
+            o->redis_url = optarg;
+            break;
+        case OPT_HEARTBEAT:
+        case OPT_EXPIRY:
+            if (parse_duration_ms(optarg, &ms) != 0 || ms == 0)
+                goto bad_value;
+            if (opt == OPT_HEARTBEAT)
+                o->cluster_heartbeat_ms = ms;
+            else
+                o->cluster_expiry_ms = ms;
+            break;
         case OPT_LOG:
             if (log_level_parse(optarg, &o->log_level) != 0)
                 goto bad_value;
@@ -252,6 +281,10 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
         continue;
     bad_value:
         snprintf(err, errlen, "invalid value '%s' for --%s", optarg, longopts[idx].name);
+        return OPTIONS_ERROR;
+    }
+    if (o->cluster_expiry_ms <= o->cluster_heartbeat_ms) {
+        snprintf(err, errlen, "--cluster-expiry must be longer than --cluster-heartbeat");
         return OPTIONS_ERROR;
     }
     if (optind < argc) {

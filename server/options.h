@@ -29,6 +29,10 @@ struct options {
     int compress_level;          /* 1..9: zlib compression level, 1 */
     const char *static_dir;      /* files served at / (static_files.h): OPTIONS_DEFAULT_STATIC_DIR, used when
                                     it exists; NULL: none. Borrowed (argv or static) */
+    const char *redis_url;       /* redis://host:port/db joins a cluster (bridge.h); NULL: single node.
+                                    Borrowed (argv or the environment's CINDER_REDIS) */
+    uint64_t cluster_heartbeat_ms; /* 1 s: heartbeat to the other nodes */
+    uint64_t cluster_expiry_ms;    /* 5 s: a node silent this long is gone (its presence leaves) */
 };
 
 /* The default --static-dir, relative to the working directory: the dashboard, when run from the repo. */
