@@ -11,6 +11,8 @@ if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
 
 packages=(build-essential cmake pkg-config libwebsockets-dev libjansson-dev libhiredis-dev
           libcriterion-dev libssl-dev uthash-dev redis-server curl)
+# Headless Chromium for the dashboard's end-to-end tests: only for the test set-up (scripts/test.sh).
+if [ "${1:-}" = "--sanitize" ]; then packages+=(chromium); fi
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -23,6 +25,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
     $sudo_cmd apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# The dashboard (client-js/dashboard, served at / when run from here) loads the phoenix client from
+# client-js/node_modules: install it when missing or stale, and copy it in (npm run build-dashboard).
+if [ ! -f client-js/node_modules/.package-lock.json ] ||
+   [ client-js/package-lock.json -nt client-js/node_modules/.package-lock.json ]; then
+    (cd client-js && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+        echo "setup: npm ci in client-js failed: the dashboard will not load" >&2
+fi
+if [ -d client-js/node_modules/phoenix ]; then (cd client-js && node scripts/build-dashboard.js >/dev/null); fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCINDER_WERROR=ON >/dev/null

@@ -44,5 +44,30 @@ for b in build build-asan; do
     count_node "$log/node-$b.txt"
 done
 
+echo "== client-js: npm install, dashboard vendor files"
+if (cd client-js && npm ci --no-audit --no-fund --loglevel=error && node scripts/build-dashboard.js); then
+    for b in build build-asan; do
+        echo "== client-js tests ($b)"
+        (cd client-js && CINDER_BIN="$PWD/../$b/server/cinder" node --test --test-concurrency=1 test/*.test.js) \
+            >"$log/client-js-$b.txt" 2>&1
+        grep -E '^not ok|^# (tests|pass|fail)' "$log/client-js-$b.txt"
+        if grep -q '^not ok' "$log/client-js-$b.txt"; then
+            echo "-- failures ($b):"; grep -B2 -A30 '^not ok' "$log/client-js-$b.txt" | head -200
+        fi
+        count_node "$log/client-js-$b.txt"
+    done
+    # The dashboard in headless Chromium (Debian's chromium, driven by playwright-core), bounded.
+    echo "== e2e tests: dashboard in Chromium (build)"
+    (cd client-js && CINDER_BIN="$PWD/../build/server/cinder" timeout 170 node --test --test-concurrency=1 e2e/*.test.js) \
+        >"$log/e2e.txt" 2>&1
+    grep -E '^not ok|^# (tests|pass|fail)' "$log/e2e.txt"
+    if grep -q '^not ok' "$log/e2e.txt"; then
+        echo "-- failures (e2e):"; grep -B2 -A30 '^not ok' "$log/e2e.txt" | head -200
+    fi
+    count_node "$log/e2e.txt"
+else
+    failed=$((failed + 1))
+fi
+
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
