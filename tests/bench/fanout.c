@@ -43,6 +43,8 @@ struct fanout {
     uint8_t *status;           /* per sequence number: enum pub_status */
     struct lat_hist lat;       /* from the send timestamp in the payload */
     struct lat_hist lat_sched; /* from the time the publish was due (a late publisher shows here) */
+    struct lat_hist pub_rtt;   /* publish to its answer (202, or the push's reply) */
+    uint64_t *pub_sent_us;     /* per sequence number, for pub_rtt */
     uint64_t deliveries, other_frames, bad_payloads, last_delivery_us;
     /* publishing */
     struct httppub *pubs;
@@ -106,6 +108,8 @@ static void settle_publish(struct fanout *f, uint64_t seq, bool ok)
     if (seq >= f->nseq || f->status[seq] != PUB_SENT)
         return;
     f->status[seq] = ok ? PUB_OK : PUB_FAILED;
+    if (ok)
+        lat_hist_add(&f->pub_rtt, lg_now_us() - f->pub_sent_us[seq]);
     f->pub_answered++;
     if (ok)
         f->pub_ok++;
@@ -175,6 +179,7 @@ static void publish_due(struct fanout *f, uint64_t now)
         if (lag > 5000)
             f->pub_late++;
         int pn = payload(f, pl, sizeof(pl), seq, t), bn;
+        f->pub_sent_us[seq] = t;
         if (f->o->publisher == LG_PUB_HTTP) {
             bn = snprintf(body, sizeof(body), "{\"topic\":\"%s\",\"event\":\"%s\",\"payload\":%.*s}",
                           f->topic, f->event, pn, pl);
@@ -310,6 +315,11 @@ static void print_results(const struct fanout *f, json_t *j)
            json_integer_value(json_object_get(l, "p50")) / 1e3,
            json_integer_value(json_object_get(l, "p99")) / 1e3,
            json_integer_value(json_object_get(l, "max")) / 1e3);
+    l = json_object_get(j, "publish_rtt_us");
+    printf("  %-40s %.2f / %.2f / %.2f ms\n", "publish to answer p50 / p99 / max",
+           json_integer_value(json_object_get(l, "p50")) / 1e3,
+           json_integer_value(json_object_get(l, "p99")) / 1e3,
+           json_integer_value(json_object_get(l, "max")) / 1e3);
     printf("  %-40s %.2f s (user %.2f, sys %.2f)\n", "server CPU",
            json_real_value(json_object_get(j, "server_cpu_s")),
            json_real_value(json_object_get(j, "server_user_s")),
@@ -343,6 +353,7 @@ int mode_fanout(const struct lg_opts *o, struct target *t)
     f->nseq = (uint64_t)ceil(o->rate * o->duration);
     lat_hist_init(&f->lat);
     lat_hist_init(&f->lat_sched);
+    lat_hist_init(&f->pub_rtt);
     if (f->nseq == 0 || o->size > 4000) {
         fprintf(stderr, "loadgen: fanout needs --rate x --duration >= 1 and --size <= 4000\n");
         free(f);
@@ -363,7 +374,8 @@ int mode_fanout(const struct lg_opts *o, struct target *t)
 
     f->maps = calloc((size_t)o->conns, sizeof(*f->maps));
     f->status = calloc((size_t)f->nseq, 1);
-    if (!f->maps || !f->status || lg_loop_init(&f->loop) != 0)
+    f->pub_sent_us = calloc((size_t)f->nseq, sizeof(*f->pub_sent_us));
+    if (!f->maps || !f->status || !f->pub_sent_us || lg_loop_init(&f->loop) != 0)
         goto out;
     for (int i = 0; i < o->conns; i++)
         if (seqmap_init(&f->maps[i], f->nseq) != 0)
@@ -421,7 +433,8 @@ int mode_fanout(const struct lg_opts *o, struct target *t)
              (unsigned long long)f->nseq, (unsigned long long)f->pub_failed);
 
     json_t *j = json_pack(
-        "{ss ss si sf sf si ss ss sI sI sI sI sI sI sI sI sI sI sf so so sf sf sf sf sf si sf sf sf sI sI sI "
+        "{ss ss si sf sf si ss ss sI sI sI sI sI sI sI sI sI sI sf so so so sf sf sf sf sf si sf sf sf sI sI "
+        "sI "
         "sf ss}",
         "mode", "fanout", "label", o->label ? o->label : "fanout", "subs", o->conns, "rate", o->rate,
         "duration_s", o->duration, "size", o->size, "publisher", o->publisher == LG_PUB_HTTP ? "http" : "ws",
@@ -430,12 +443,12 @@ int mode_fanout(const struct lg_opts *o, struct target *t)
         (json_int_t)(f->pub_ok * (uint64_t)o->conns), "lost", (json_int_t)lost, "dups", (json_int_t)dups,
         "out_of_range", (json_int_t)oor, "other_frames", (json_int_t)f->other_frames, "bad_payloads",
         (json_int_t)f->bad_payloads, "deliveries_per_s", span > 0 ? (double)unique / span : 0.0, "latency_us",
-        lg_lat_json(&f->lat), "latency_from_due_us", lg_lat_json(&f->lat_sched), "server_cpu_s", scpu,
-        "server_user_s", su1 - su0, "server_sys_s", ss1 - ss0, "deliveries_per_server_cpu_s", per_cpu,
-        "floor_writes_per_cpu_s", fl.writes_per_cpu_s, "frame_bytes", (int)frame_bytes, "floor_ratio",
-        fl.writes_per_cpu_s > 0 ? per_cpu / fl.writes_per_cpu_s : 0.0, "client_cpu_s", client_cpu, "setup_s",
-        f->cs.setup_secs, "pub_late", (json_int_t)f->pub_late, "pub_lag_max_us",
-        (json_int_t)f->pub_lag_max_us, "server_rss_kib", (json_int_t)rss, "wall_s",
+        lg_lat_json(&f->lat), "latency_from_due_us", lg_lat_json(&f->lat_sched), "publish_rtt_us",
+        lg_lat_json(&f->pub_rtt), "server_cpu_s", scpu, "server_user_s", su1 - su0, "server_sys_s", ss1 - ss0,
+        "deliveries_per_server_cpu_s", per_cpu, "floor_writes_per_cpu_s", fl.writes_per_cpu_s, "frame_bytes",
+        (int)frame_bytes, "floor_ratio", fl.writes_per_cpu_s > 0 ? per_cpu / fl.writes_per_cpu_s : 0.0,
+        "client_cpu_s", client_cpu, "setup_s", f->cs.setup_secs, "pub_late", (json_int_t)f->pub_late,
+        "pub_lag_max_us", (json_int_t)f->pub_lag_max_us, "server_rss_kib", (json_int_t)rss, "wall_s",
         (double)(t1 - f->t0_us) / 1e6, "published_text", pubtext);
     if (!j)
         goto out;
@@ -462,6 +475,7 @@ out:
         seqmap_cleanup(&f->maps[i]);
     free(f->maps);
     free(f->status);
+    free(f->pub_sent_us);
     if (f->loop.rbuf)
         lg_loop_cleanup(&f->loop);
     free(f);

@@ -105,6 +105,7 @@ int httppub_post(struct httppub *p, const char *path, const char *body, size_t l
     p->out_len = (size_t)h + len;
     p->out_off = 0;
     p->tag = tag;
+    p->sent_us = lg_now_us();
     p->state = HP_BUSY;
     if (flush(p) != 0 || (p->out && lg_loop_mod(p->loop, &p->sock, EPOLLIN | EPOLLOUT) != 0))
         restart(p);

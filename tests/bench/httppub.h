@@ -27,7 +27,8 @@ struct httppub {
     enum httppub_state state;
     void (*on_done)(struct httppub *p, uint64_t tag, int status);
     void *user;
-    uint64_t tag; /* of the request in flight */
+    uint64_t tag;     /* of the request in flight */
+    uint64_t sent_us; /* when it was written */
     char in[2048];
     size_t in_len;
     char *out;

@@ -314,8 +314,9 @@ int main(int argc, char **argv)
     if (died)
         fprintf(stderr, "loadgen: the server exited during the run (log: %s)\n", t.log_path);
     spawned_pid = 0;
-    target_stop(&t, died || rc != LG_EXIT_OK);
-    if (rc != LG_EXIT_OK && t.log_path[0] && !died)
+    bool keep = died || (rc != LG_EXIT_OK && o.stall == 0); /* a deliberate stall's failure needs no log */
+    target_stop(&t, keep);
+    if (keep && !died)
         fprintf(stderr, "loadgen: server log kept: %s\n", t.log_path);
     return died && rc == LG_EXIT_OK ? LG_EXIT_WRONG : rc;
 }
