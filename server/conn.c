@@ -36,6 +36,10 @@ struct conn *conn_create(struct server *srv, const struct transport_ops *t, void
     c->last_rx_ms = server_now_ms();
     if (socket_id && registry_subscribe(srv->registry, socket_id, &c->id_sub) != 0)
         goto fail;
+    if (server_user_add(srv, user_id) != 0) {
+        registry_unsubscribe(srv->registry, &c->id_sub);
+        goto fail;
+    }
     c->next = srv->conns;
     if (srv->conns)
         srv->conns->prev = c;
@@ -63,6 +67,7 @@ void conn_destroy(struct conn **cp)
         channel_destroy(&ch, CH_EXIT_CLOSED);
     }
     registry_unsubscribe(c->srv->registry, &c->id_sub);
+    server_user_remove(c->srv, c->user_id);
     if (c->prev)
         c->prev->next = c->next;
     else

@@ -28,12 +28,13 @@ struct server;
 
 /* WebSocket close codes the core uses. */
 enum {
-    CLOSE_NORMAL = 1000,       /* idle timeout */
-    CLOSE_GOING_AWAY = 1001,   /* "disconnect" broadcast on the socket id, server shutdown */
-    CLOSE_INVALID_DATA = 1007, /* undecodable frame */
-    CLOSE_POLICY = 1008,       /* slow consumer: write queue over its limit */
-    CLOSE_TOO_BIG = 1009,      /* inbound message over max_frame_size */
-    CLOSE_INTERNAL = 1011,     /* out of memory */
+    CLOSE_NORMAL = 1000,          /* idle timeout */
+    CLOSE_GOING_AWAY = 1001,      /* "disconnect" broadcast on the socket id, server shutdown */
+    CLOSE_INVALID_DATA = 1007,    /* undecodable frame */
+    CLOSE_POLICY = 1008,          /* slow consumer: write queue over its limit */
+    CLOSE_TOO_BIG = 1009,         /* inbound message over max_frame_size */
+    CLOSE_INTERNAL = 1011,        /* out of memory */
+    CLOSE_SERVICE_RESTART = 1012, /* the server is draining (SIGTERM): reconnect elsewhere */
 };
 
 struct transport_ops {

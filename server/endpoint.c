@@ -6,6 +6,7 @@
 #include "endpoint.h"
 
 #include "bridge.h"
+#include "conn.h"
 #include "http.h"
 #include "log.h"
 #include "redis_loop.h"
@@ -24,6 +25,8 @@ struct endpoint {
     lws_sorted_usec_list_t sweep; /* idle timer */
     struct longpoll *lp;          /* long-poll sessions */
     struct bridge *bridge;        /* the Redis cluster bridge, or NULL */
+    lws_sorted_usec_list_t drain; /* SIGTERM: closes batches of connections */
+    uint64_t drain_deadline_ms;
 };
 
 /* The idle sweep runs every second, or every quarter of the idle timeout when that is shorter, so a
@@ -139,6 +142,11 @@ struct endpoint *endpoint_create(struct server *s, char *err, size_t errlen)
     info.keepalive_timeout = 30;
     if (s->opt.compress)
         info.extensions = deflate_extensions;
+    if (s->opt.tls_cert) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = s->opt.tls_cert;
+        info.ssl_private_key_filepath = s->opt.tls_key;
+    }
     ep->ctx = lws_create_context(&info);
     if (!ep->ctx) {
         snprintf(err, errlen, "cannot listen on %s:%d (in use, or not a local address?)",
@@ -172,12 +180,97 @@ const struct bridge *endpoint_bridge(const struct endpoint *ep)
     return ep->bridge;
 }
 
-int endpoint_run(struct endpoint *ep, volatile sig_atomic_t *stop)
+int endpoint_service(struct endpoint *ep)
 {
-    while (!*stop)
-        if (lws_service(ep->ctx, 0) < 0)
-            return -1;
-    return 0;
+    return lws_service(ep->ctx, 0) < 0 ? -1 : 0;
+}
+
+#define DRAIN_TICK_MS 100
+
+/* Close the next batch: as many as keep the pace to finish by the deadline, give or take a random
+ * fifth, so clients that reconnect at once do not all land on the next node in the same instant. */
+static void on_drain_tick(lws_sorted_usec_list_t *sul)
+{
+    struct endpoint *ep = lws_container_of(sul, struct endpoint, drain);
+    struct server *s = ep->srv;
+    uint64_t now = server_now_ms();
+    size_t open = 0;
+    for (struct conn *c = s->conns; c; c = c->next)
+        open += !c->closing;
+    uint64_t left_ms = ep->drain_deadline_ms > now ? ep->drain_deadline_ms - now : 0;
+    size_t ticks = (size_t)(left_ms / DRAIN_TICK_MS) + 1;
+    size_t batch = (open + ticks - 1) / ticks;
+    if (batch > 1)
+        batch = batch - batch / 5 + (size_t)rand() % (2 * (batch / 5) + 1);
+    for (struct conn *c = s->conns; c && batch; c = c->next) {
+        if (!c->closing) {
+            conn_close(c, CLOSE_SERVICE_RESTART, "server draining");
+            batch--;
+        }
+    }
+    if (open)
+        lws_sul_schedule(ep->ctx, 0, &ep->drain, on_drain_tick, DRAIN_TICK_MS * LWS_US_PER_MS);
+}
+
+void endpoint_start_drain(struct endpoint *ep)
+{
+    if (ep->srv->draining)
+        return;
+    ep->srv->draining = true;
+    ep->drain_deadline_ms = server_now_ms() + ep->srv->opt.drain_timeout_ms;
+    on_drain_tick(&ep->drain);
+}
+
+bool endpoint_drained(const struct endpoint *ep)
+{
+    if (ep->srv->nconns)
+        return false;
+    return !ep->bridge || bridge_stats(ep->bridge)->in_flight == 0;
+}
+
+/* Read a whole file (caller frees); NULL with err. */
+static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    if (!f || fseek(f, 0, SEEK_END) != 0) {
+        snprintf(err, errlen, "%s: cannot read", path);
+        goto out;
+    }
+    long n = ftell(f);
+    rewind(f);
+    buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        snprintf(err, errlen, "%s: cannot read", path);
+        free(buf);
+        buf = NULL;
+        goto out;
+    }
+    buf[n] = '\0';
+    *len = (size_t)n;
+out:
+    if (f)
+        fclose(f);
+    return buf;
+}
+
+int endpoint_reload_tls(struct endpoint *ep, char *err, size_t errlen)
+{
+    const struct options *o = &ep->srv->opt;
+    if (!o->tls_cert)
+        return 0;
+    size_t clen = 0, klen = 0;
+    char *cert = read_file(o->tls_cert, &clen, err, errlen);
+    char *key = cert ? read_file(o->tls_key, &klen, err, errlen) : NULL;
+    int rc = -1;
+    if (cert && key) {
+        rc = lws_tls_cert_updated(ep->ctx, o->tls_cert, o->tls_key, cert, clen, key, klen) ? -1 : 0;
+        if (rc)
+            snprintf(err, errlen, "%s / %s: not a usable certificate and key", o->tls_cert, o->tls_key);
+    }
+    free(cert);
+    free(key);
+    return rc;
 }
 
 void endpoint_wake(struct endpoint *ep)
@@ -191,6 +284,7 @@ void endpoint_destroy(struct endpoint **epp)
     if (!ep)
         return;
     lws_sul_schedule(ep->ctx, 0, &ep->sweep, NULL, LWS_SET_TIMER_USEC_CANCEL);
+    lws_sul_schedule(ep->ctx, 0, &ep->drain, NULL, LWS_SET_TIMER_USEC_CANCEL);
     /* The bridge's descriptors live on the context: leave the cluster first. */
     bridge_destroy(&ep->bridge);
     /* Long-poll sessions have no connection of their own: end them while the context still exists. */

@@ -7,6 +7,7 @@
 #define CINDER_ENDPOINT_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct server;
@@ -30,10 +31,19 @@ struct endpoint;
 
 /* Listen on s->opt.bind:s->opt.port. s borrowed (must outlive the endpoint). NULL with err filled. */
 struct endpoint *endpoint_create(struct server *s, char *err, size_t errlen);
-/* Serve until *stop becomes non-zero (set it from a signal handler, then call endpoint_wake). */
-int endpoint_run(struct endpoint *ep, volatile sig_atomic_t *stop);
-/* Make endpoint_run look at *stop now. Async-signal-safe enough: it writes to lws's wake pipe. */
+/* Serve one turn of the event loop (it returns at the latest when a timer is due, or when woken).
+ * 0, or -1 when the loop failed. */
+int endpoint_service(struct endpoint *ep);
+/* Make the loop return from its wait now (from a signal handler: it writes to lws's wake pipe). */
 void endpoint_wake(struct endpoint *ep);
+/* Shut down gracefully: refuse new connections (503 + Retry-After, ready answers 503) and close the
+ * open ones with 1012 in batches spread over drain_timeout, each batch's timing jittered. */
+void endpoint_start_drain(struct endpoint *ep);
+/* Every connection is gone and the Redis bridge has no publish in flight. */
+bool endpoint_drained(const struct endpoint *ep);
+/* Read the TLS certificate and key files again (after they were renewed). 0 (also when there is no
+ * TLS), or -1 with err. */
+int endpoint_reload_tls(struct endpoint *ep, char *err, size_t errlen);
 /* The long-poll side of the endpoint serving wsi (borrowed). */
 struct longpoll *endpoint_longpoll(struct lws *wsi);
 /* The Redis bridge (borrowed), or NULL when single-node. */

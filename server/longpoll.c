@@ -341,6 +341,15 @@ static void get_new_session(struct longpoll *lp, struct lp_request *r, struct qu
         answer_status(r, 403);
         return;
     }
+    enum admit a = server_admit(lp->srv, user_id, server_now_ms());
+    if (a != ADMIT_OK) {
+        /* phoenix.js treats any status but 200/204/410 as an error and reconnects with backoff */
+        log_conn(LOG_DEBUG, 0, user_id, NULL, "long-poll refused: %s", server_admit_reason(a));
+        free(user_id);
+        free(socket_id);
+        answer_status(r, a == ADMIT_USER ? 429 : 503);
+        return;
+    }
     struct lp_session *sess = calloc(1, sizeof(*sess));
     if (!sess) {
         free(user_id);

@@ -1,5 +1,12 @@
 /*
- * main.c: cinder's entry point: options, the server with the demo app, the endpoint, signals.
+ * main.c: cinder's entry point: subcommands, settings from their four sources, the server with the
+ * demo app, and the loop that turns signals into a reload (SIGHUP) or a drain (SIGTERM, SIGINT; a
+ * second one exits at once).
+ *
+ *   cinder [serve] [-c FILE] [--setting VALUE ...]   serve (the default)
+ *   cinder checkconfig -c FILE                       validate a config file: exit 0, or 1 with why
+ *   cinder genconfig                                 print a complete default config
+ *   cinder version                                   print the version
  */
 #include "endpoint.h"
 #include "handlers/demo.h"
@@ -10,35 +17,173 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
-static volatile sig_atomic_t stop_requested;
+#ifndef CINDER_VERSION
+#define CINDER_VERSION "0.0.0"
+#endif
+
+static volatile sig_atomic_t term_signals, hup_signals;
 static struct endpoint *running;
 
-static void on_signal(int sig)
+static void on_term(int sig)
 {
     (void)sig;
-    stop_requested = 1;
+    term_signals++;
     if (running)
         endpoint_wake(running);
 }
 
-int main(int argc, char **argv)
+static void on_hup(int sig)
 {
-    struct options opt;
-    options_defaults(&opt);
-    char err[256];
-    switch (options_parse(&opt, argc, argv, stdout, err, sizeof(err))) {
+    (void)sig;
+    hup_signals++;
+    if (running)
+        endpoint_wake(running);
+}
+
+static void warn_to_stderr(void *arg, const char *message)
+{
+    fprintf(stderr, "warning: %s\n", message);
+}
+
+static void warn_to_log(void *arg, const char *message)
+{
+    log_msg(LOG_WARN, "%s", message);
+}
+
+/* defaults < config file < environment < flags, then the cross-setting rules. 0, or -1 with err;
+ * 1 when --help/--version was printed. */
+static int build_options(int argc, char **argv, struct options *o, options_warn_fn warn, char *err,
+                         size_t errlen)
+{
+    options_defaults(o);
+    const char *path = options_config_arg(argc, argv);
+    if (path && options_load_file(o, path, warn, NULL, err, errlen) != 0)
+        goto fail;
+    if (options_load_env(o, err, errlen) != 0)
+        goto fail;
+    switch (options_parse(o, argc, argv, stdout, err, errlen)) {
     case OPTIONS_EXIT:
-        return 0;
+        options_cleanup(o);
+        return 1;
     case OPTIONS_ERROR:
-        fprintf(stderr, "cinder: %s\n", err);
-        return 2;
+        goto fail;
     case OPTIONS_RUN:
         break;
     }
-    log_set_level(opt.log_level);
+    if (options_validate(o, err, errlen) != 0)
+        goto fail;
+    return 0;
+fail:
+    options_cleanup(o);
+    return -1;
+}
+
+static int cmd_checkconfig(int argc, char **argv)
+{
+    const char *path = options_config_arg(argc, argv);
+    if (!path) {
+        fprintf(stderr, "cinder checkconfig: give the file with -c FILE\n");
+        return 2;
+    }
+    struct options o;
+    char err[512];
+    options_defaults(&o);
+    int rc = options_load_file(&o, path, warn_to_stderr, NULL, err, sizeof(err));
+    if (rc == 0)
+        rc = options_validate(&o, err, sizeof(err));
+    options_cleanup(&o);
+    if (rc != 0) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    printf("%s: ok\n", path);
+    return 0;
+}
+
+static int cmd_genconfig(void)
+{
+    struct options o;
+    options_defaults(&o);
+    json_t *j = options_to_json(&o);
+    char *text = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(j);
+    options_cleanup(&o);
+    if (!text)
+        return 1;
+    printf("%s\n", text);
+    free(text);
+    return 0;
+}
+
+static void apply_logging(const struct options *o)
+{
+    log_set_level(o->log_level);
+    log_set_json(o->log_format == LOG_FORMAT_JSON ||
+                 (o->log_format == LOG_FORMAT_AUTO && !isatty(fileno(stderr))));
+}
+
+/* SIGHUP: read every source again; apply what may change live, keep the old settings otherwise. */
+static void reload(int argc, char **argv, struct server *srv, struct endpoint *ep)
+{
+    struct options next;
+    char err[512];
+    int rc = build_options(argc, argv, &next, warn_to_log, err, sizeof(err));
+    if (rc != 0) {
+        log_msg(LOG_ERROR, "reload rejected, the old settings stay: %s", rc > 0 ? "unexpected --help" : err);
+        return;
+    }
+    const char *which;
+    if (options_need_restart(&srv->opt, &next, &which)) {
+        log_msg(LOG_ERROR, "reload rejected, the old settings stay: changing \"%s\" needs a restart", which);
+        options_cleanup(&next);
+        return;
+    }
+    if (server_apply_options(srv, &next) != 0) {
+        log_msg(LOG_ERROR, "reload failed: out of memory");
+        options_cleanup(&next);
+        return;
+    }
+    options_cleanup(&next);
+    apply_logging(&srv->opt);
+    if (endpoint_reload_tls(ep, err, sizeof(err)) != 0)
+        log_msg(LOG_ERROR, "reload: TLS certificate not reloaded: %s", err);
+    log_msg(LOG_INFO, "reloaded settings%s%s", srv->opt.config_path ? " from " : "",
+            srv->opt.config_path ? srv->opt.config_path : "");
+}
+
+static void log_fd_limit(const struct options *o)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    unsigned long long soft = (unsigned long long)rl.rlim_cur;
+    if (soft < (unsigned long long)o->max_connections + 64)
+        log_msg(LOG_WARN,
+                "open-file limit %llu is below max_connections %u: connections past it will be refused "
+                "(raise LimitNOFILE / ulimit -n)",
+                soft, o->max_connections);
+    else
+        log_msg(LOG_INFO, "open-file limit %llu", soft);
+}
+
+static int serve(int argc, char **argv)
+{
+    struct options opt;
+    char err[512];
+    int rc = build_options(argc, argv, &opt, warn_to_stderr, err, sizeof(err));
+    if (rc != 0) {
+        if (rc < 0)
+            fprintf(stderr, "cinder: %s\n", err);
+        return rc < 0 ? 2 : 0;
+    }
+    apply_logging(&opt);
 
     struct server *srv = server_create(&opt, &demo_app);
+    options_cleanup(&opt);
     if (!srv) {
         log_msg(LOG_ERROR, "out of memory");
         return 1;
@@ -51,18 +196,62 @@ int main(int argc, char **argv)
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
+    sa.sa_handler = on_term;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     running = ep;
 
-    log_msg(LOG_INFO, "cinder listening on %s:%d (/socket/websocket, /socket/longpoll, POST /api/broadcast)",
-            opt.bind ? opt.bind : "0.0.0.0", opt.port);
-    int rc = endpoint_run(ep, &stop_requested);
-    log_msg(LOG_INFO, "shutting down: %zu connections", srv->nconns);
+    log_fd_limit(&srv->opt);
+    log_msg(LOG_INFO,
+            "cinder %s listening on %s:%d (/socket/websocket, /socket/longpoll, POST /api/broadcast)",
+            CINDER_VERSION, srv->opt.bind ? srv->opt.bind : "0.0.0.0", srv->opt.port);
+    rc = 0;
+    uint64_t drain_deadline = 0;
+    for (;;) {
+        if (endpoint_service(ep) < 0) {
+            rc = 1;
+            break;
+        }
+        if (hup_signals) {
+            hup_signals = 0;
+            reload(argc, argv, srv, ep);
+        }
+        if (term_signals > 1) {
+            log_msg(LOG_WARN, "second signal: exiting now with %zu connections open", srv->nconns);
+            break;
+        }
+        if (term_signals && !drain_deadline) {
+            log_msg(LOG_INFO, "draining %zu connections within %llu ms", srv->nconns,
+                    (unsigned long long)srv->opt.drain_timeout_ms);
+            endpoint_start_drain(ep);
+            drain_deadline = server_now_ms() + srv->opt.drain_timeout_ms + 2000;
+        }
+        if (drain_deadline && (endpoint_drained(ep) || server_now_ms() > drain_deadline)) {
+            log_msg(LOG_INFO, "drained: %zu connections left", srv->nconns);
+            break;
+        }
+    }
     running = NULL;
     endpoint_destroy(&ep);
     server_destroy(&srv);
-    return rc == 0 ? 0 : 1;
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    const char *cmd = argc > 1 ? argv[1] : "";
+    if (!strcmp(cmd, "version")) {
+        printf("cinder %s\n", CINDER_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "genconfig"))
+        return cmd_genconfig();
+    if (!strcmp(cmd, "checkconfig"))
+        return cmd_checkconfig(argc - 1, argv + 1);
+    if (!strcmp(cmd, "serve"))
+        return serve(argc - 1, argv + 1);
+    return serve(argc, argv);
 }

@@ -1,6 +1,7 @@
 /*
  * server.c: one event loop's state (see server.h).
  */
+#define _GNU_SOURCE /* FNM_CASEFOLD */
 #include "server.h"
 
 #include "conn.h"
@@ -8,10 +9,20 @@
 #include "registry.h"
 #include "tracker.h"
 
+#include <uthash.h>
+
+#include <fnmatch.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
+
+struct user_count {
+    UT_hash_handle hh;
+    unsigned count;
+    char user[];
+};
 
 /* A node id unique per process start: random, with the clock and pid as a fallback. */
 static uint64_t random_node_id(void)
@@ -30,7 +41,11 @@ struct server *server_create(const struct options *opt, const struct socket_hand
     struct server *s = calloc(1, sizeof(*s));
     if (!s)
         return NULL;
-    s->opt = *opt;
+    if (options_copy(&s->opt, opt) != 0) {
+        free(s);
+        return NULL;
+    }
+    s->rate_tokens = opt->connection_rate;
     s->app = app;
     s->node_id = random_node_id();
     s->registry = registry_create();
@@ -38,6 +53,7 @@ struct server *server_create(const struct options *opt, const struct socket_hand
     if (!s->registry || !s->tracker || lp_token_key_init(&s->lp_token_key) != LP_TOKEN_OK) {
         registry_destroy(&s->registry);
         tracker_destroy(&s->tracker);
+        options_cleanup(&s->opt);
         free(s);
         return NULL;
     }
@@ -52,10 +68,130 @@ void server_destroy(struct server **sp)
         return;
     registry_destroy(&s->registry);
     tracker_destroy(&s->tracker);
+    struct user_count *u, *tmp;
+    HASH_ITER(hh, s->users, u, tmp)
+    {
+        HASH_DEL(s->users, u);
+        free(u);
+    }
+    options_cleanup(&s->opt);
     phx_buf_cleanup(&s->scratch);
     lp_token_key_cleanup(&s->lp_token_key);
     free(s);
     *sp = NULL;
+}
+
+int server_apply_options(struct server *s, const struct options *o)
+{
+    struct options copy;
+    if (options_copy(&copy, o) != 0)
+        return -1;
+    options_cleanup(&s->opt);
+    s->opt = copy;
+    if (s->rate_tokens > s->opt.connection_rate)
+        s->rate_tokens = s->opt.connection_rate;
+    return 0;
+}
+
+enum admit server_admit(struct server *s, const char *user_id, uint64_t now_ms)
+{
+    if (s->draining)
+        return ADMIT_DRAINING;
+    if (s->nconns >= s->opt.max_connections)
+        return ADMIT_FULL;
+    if (user_id && s->opt.max_connections_per_user &&
+        server_user_connections(s, user_id) >= s->opt.max_connections_per_user)
+        return ADMIT_USER;
+    if (s->opt.connection_rate) {
+        /* token bucket: refills at connection_rate per second, holds at most one second's worth */
+        double rate = s->opt.connection_rate;
+        s->rate_tokens += (double)(now_ms - s->rate_last_ms) * rate / 1000.0;
+        if (s->rate_tokens > rate)
+            s->rate_tokens = rate;
+        s->rate_last_ms = now_ms;
+        if (s->rate_tokens < 1.0)
+            return ADMIT_RATE;
+        s->rate_tokens -= 1.0;
+    }
+    return ADMIT_OK;
+}
+
+const char *server_admit_reason(enum admit a)
+{
+    switch (a) {
+    case ADMIT_OK:
+        return "ok";
+    case ADMIT_DRAINING:
+        return "draining";
+    case ADMIT_FULL:
+        return "max_connections reached";
+    case ADMIT_RATE:
+        return "connection_rate exceeded";
+    case ADMIT_USER:
+        return "max_connections_per_user reached";
+    }
+    return "?";
+}
+
+bool server_origin_allowed(const struct server *s, const char *origin)
+{
+    const char *list = s->opt.allowed_origins;
+    if (!origin || !list || !*list)
+        return true;
+    char pattern[512];
+    for (const char *p = list; *p;) {
+        size_t n = strcspn(p, ",");
+        const char *start = p;
+        while (n && (*start == ' ')) {
+            start++;
+            n--;
+        }
+        while (n && start[n - 1] == ' ')
+            n--;
+        if (n && n < sizeof(pattern)) {
+            memcpy(pattern, start, n);
+            pattern[n] = '\0';
+            if (fnmatch(pattern, origin, FNM_CASEFOLD) == 0)
+                return true;
+        }
+        p += strcspn(p, ",");
+        if (*p == ',')
+            p++;
+    }
+    return false;
+}
+
+int server_user_add(struct server *s, const char *user_id)
+{
+    struct user_count *u = NULL;
+    HASH_FIND_STR(s->users, user_id, u);
+    if (!u) {
+        size_t len = strlen(user_id);
+        u = calloc(1, sizeof(*u) + len + 1);
+        if (!u)
+            return -1;
+        memcpy(u->user, user_id, len + 1);
+        HASH_ADD(hh, s->users, user[0], len, u);
+    }
+    u->count++;
+    return 0;
+}
+
+void server_user_remove(struct server *s, const char *user_id)
+{
+    struct user_count *u = NULL;
+    HASH_FIND_STR(s->users, user_id, u);
+    if (u && --u->count == 0) {
+        HASH_DEL(s->users, u);
+        free(u);
+    }
+}
+
+unsigned server_user_connections(const struct server *s, const char *user_id)
+{
+    struct user_count *u = NULL;
+    HASH_FIND_STR(s->users, user_id, u);
+    return u ? u->count : 0;
 }
 
 int server_connect(struct server *s, const struct query *params, char **user_id, char **socket_id)

@@ -11,6 +11,7 @@
 #include "options.h"
 #include "phx_buf.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct channel;
@@ -29,8 +30,23 @@ struct server_stats {
     uint64_t bad_frames;
 };
 
+/* What admission control says to a new connection. */
+enum admit {
+    ADMIT_OK = 0,
+    ADMIT_DRAINING, /* shutting down: 503, try another node */
+    ADMIT_FULL,     /* max_connections reached: 503 */
+    ADMIT_RATE,     /* connection_rate exceeded: 503, retry in a second */
+    ADMIT_USER,     /* max_connections_per_user reached: 429 */
+};
+
+struct user_count;
+
 struct server {
-    struct options opt;
+    struct options opt; /* owned copy; server_apply_options replaces it */
+    bool draining;      /* SIGTERM: new connections refused, ready says no */
+    double rate_tokens; /* connection_rate token bucket */
+    uint64_t rate_last_ms;
+    struct user_count *users;         /* user id -> open connections */
     const struct socket_handler *app; /* borrowed, static */
     struct registry *registry;        /* owned */
     struct tracker *tracker;          /* owned: presence state */
@@ -49,6 +65,21 @@ struct server {
 struct server *server_create(const struct options *opt, const struct socket_handler *app);
 /* Free the server. Every connection must have been destroyed first. NULL-safe; *s = NULL. */
 void server_destroy(struct server **s);
+
+/* Replace the settings (o copied; the caller keeps o). What depends on them reads them when used, so
+ * limits apply from the next connection, frame or request on. 0 or -1 (OOM: nothing changed). */
+int server_apply_options(struct server *s, const struct options *o);
+
+/* May a new connection of user_id (NULL: not yet known) come in now? ADMIT_OK takes one token of the
+ * connection-rate bucket. */
+enum admit server_admit(struct server *s, const char *user_id, uint64_t now_ms);
+const char *server_admit_reason(enum admit a);
+/* Whether an Origin header value passes allowed_origins (no header, or no list: yes). */
+bool server_origin_allowed(const struct server *s, const char *origin);
+/* Per-user bookkeeping of open connections (conn.c calls these). 0 or -1 (OOM). */
+int server_user_add(struct server *s, const char *user_id);
+void server_user_remove(struct server *s, const char *user_id);
+unsigned server_user_connections(const struct server *s, const char *user_id);
 
 /* Run the app's connect: 0 with the user id and socket id set (caller owns), or -1 refused. */
 int server_connect(struct server *s, const struct query *params, char **user_id, char **socket_id);

@@ -29,9 +29,8 @@ static void ws_wake(struct conn *c)
 static void ws_close(struct conn *c)
 {
     struct lws *wsi = c->transport_handle;
-    log_msg(c->close_code == CLOSE_POLICY || c->close_code == CLOSE_INTERNAL ? LOG_WARN : LOG_INFO,
-            "conn %llu (user %s): closing %u: %s", (unsigned long long)c->id, c->user_id, c->close_code,
-            c->close_reason);
+    log_conn(c->close_code == CLOSE_POLICY || c->close_code == CLOSE_INTERNAL ? LOG_WARN : LOG_INFO, c->id,
+             c->user_id, NULL, "closing %u: %s", c->close_code, c->close_reason);
     lws_close_reason(wsi, (enum lws_close_status)c->close_code, (unsigned char *)c->close_reason,
                      strlen(c->close_reason));
     /* The close frame goes out from WRITEABLE; a peer that never lets us write is cut after the grace. */
@@ -66,7 +65,8 @@ static bool ws_path_ok(struct lws *wsi)
 }
 
 /* vsn and connect for this request: 0 with *vsn and the ids (caller owns), or -1 refused. */
-static int ws_admit(struct server *s, struct lws *wsi, enum phx_vsn *vsn, char **user_id, char **socket_id)
+static int ws_authenticate(struct server *s, struct lws *wsi, enum phx_vsn *vsn, char **user_id,
+                           char **socket_id)
 {
     struct query q;
     query_init(&q);
@@ -82,21 +82,58 @@ out:
     return rc;
 }
 
+/* Answer the upgrade request with status and no body (Retry-After when retry_s > 0). */
+static int ws_refuse(struct lws *wsi, unsigned status, unsigned retry_s)
+{
+    unsigned char buf[LWS_PRE + 256], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
+    char retry[16];
+    int n = snprintf(retry, sizeof(retry), "%u", retry_s);
+    if (lws_add_http_header_status(wsi, status, &p, end) ||
+        (retry_s &&
+         lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_RETRY_AFTER, (unsigned char *)retry, n, &p, end)) ||
+        lws_add_http_header_content_length(wsi, 0, &p, end) || lws_finalize_http_header(wsi, &p, end))
+        return -1;
+    return lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS) < 0 ? -1 : 1;
+}
+
+/* The Origin header passes allowed_origins (absent: yes; too long to read with a list set: no). */
+static bool ws_origin_ok(struct server *s, struct lws *wsi)
+{
+    char origin[256];
+    int len = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN);
+    if (len <= 0)
+        return true;
+    if (len >= (int)sizeof(origin) || lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) < 0)
+        return server_origin_allowed(s, "");
+    return server_origin_allowed(s, origin);
+}
+
 int ws_on_confirm_upgrade(struct server *s, struct lws *wsi)
 {
     if (!ws_path_ok(wsi)) {
         lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL);
         return 1;
     }
+    if (!ws_origin_ok(s, wsi)) {
+        log_msg(LOG_INFO, "websocket refused (403): origin not in allowed_origins");
+        return ws_refuse(wsi, HTTP_STATUS_FORBIDDEN, 0);
+    }
     enum phx_vsn vsn;
     char *user_id, *socket_id;
-    if (ws_admit(s, wsi, &vsn, &user_id, &socket_id) != 0) {
+    if (ws_authenticate(s, wsi, &vsn, &user_id, &socket_id) != 0) {
         log_msg(LOG_DEBUG, "websocket connect refused (403)");
-        lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN, NULL);
-        return 1;
+        return ws_refuse(wsi, HTTP_STATUS_FORBIDDEN, 0);
+    }
+    enum admit a = server_admit(s, user_id, server_now_ms());
+    free(socket_id);
+    if (a != ADMIT_OK) {
+        log_conn(LOG_DEBUG, 0, user_id, NULL, "websocket refused: %s", server_admit_reason(a));
+        free(user_id);
+        /* a refused client retries; spread the rate-limited ones over the next seconds */
+        return ws_refuse(wsi, a == ADMIT_USER ? 429 : HTTP_STATUS_SERVICE_UNAVAILABLE,
+                         a == ADMIT_RATE ? 1 + (unsigned)(rand() % 3) : 5);
     }
     free(user_id);
-    free(socket_id);
     return 0;
 }
 
@@ -120,7 +157,7 @@ int ws_on_established(struct server *s, struct lws *wsi, struct session *ss)
 {
     enum phx_vsn vsn;
     char *user_id, *socket_id;
-    if (ws_admit(s, wsi, &vsn, &user_id, &socket_id) != 0)
+    if (ws_authenticate(s, wsi, &vsn, &user_id, &socket_id) != 0)
         return -1;
     ws_tune_deflate(&s->opt, wsi);
     ss->conn = conn_create(s, &ws_transport, wsi, vsn, user_id, socket_id);
@@ -128,8 +165,7 @@ int ws_on_established(struct server *s, struct lws *wsi, struct session *ss)
         log_msg(LOG_ERROR, "out of memory accepting a websocket");
         return -1;
     }
-    log_msg(LOG_DEBUG, "conn %llu: websocket open, user %s, vsn %d", (unsigned long long)ss->conn->id,
-            ss->conn->user_id, (int)vsn);
+    log_conn(LOG_DEBUG, ss->conn->id, ss->conn->user_id, NULL, "websocket open, vsn %d", (int)vsn);
     return 0;
 }
 
@@ -164,6 +200,6 @@ int ws_on_writable(struct lws *wsi, struct session *ss)
 void ws_on_closed(struct session *ss)
 {
     if (ss->conn)
-        log_msg(LOG_DEBUG, "conn %llu: websocket closed", (unsigned long long)ss->conn->id);
+        log_conn(LOG_DEBUG, ss->conn->id, ss->conn->user_id, NULL, "websocket closed");
     conn_destroy(&ss->conn);
 }

@@ -163,5 +163,5 @@ describe('static files off', { timeout: 20_000 }, () => {
 test('--static-dir must name a directory', async () => {
   const r = await runCinder(['--static-dir', path.join(tmp, 'nope')]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /--static-dir .*not a directory/);
+  assert.match(r.stderr, /--static-dir.*not a directory/);
 });

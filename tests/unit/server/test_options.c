@@ -80,7 +80,9 @@ Test(options, sizes_and_durations)
     cr_assert_eq(ms, 25000);
     cr_assert_eq(parse_duration_ms("2m", &ms), 0);
     cr_assert_eq(ms, 120000);
-    cr_assert_eq(parse_duration_ms("10h", &ms), -1);
+    cr_assert_eq(parse_duration_ms("10h", &ms), 0);
+    cr_assert_eq(ms, 36000000);
+    cr_assert_eq(parse_duration_ms("10d", &ms), -1);
 }
 
 Test(options, longpoll_window)
