@@ -31,10 +31,11 @@ lg="$PWD/$build/tests/bench/loadgen"
 out="$build/bench-results/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$out"
 jsonl="$out/results.jsonl"
+: >"$jsonl"
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo true || echo false)
-printf '{"label":"meta","commit":"%s","dirty":%s,"date":"%s","quick":%s}\n' \
-    "$commit" "$dirty" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$([ $quick = 1 ] && echo true || echo false)" >"$jsonl"
+# Other work on the machine skews latency (CPU-second figures much less): the load average is recorded.
+load_start=$(cut -d' ' -f1 /proc/loadavg)
 
 if [ $quick = 1 ]; then secs=3; conns=5000; hold=3; else secs=10; conns=19000; hold=10; fi
 status=0
@@ -56,6 +57,9 @@ run conns      conns "${spawn[@]}" -n $conns --hold $hold
 run churn      churn "${spawn[@]}" -n 200 --rate 30000 --duration $secs
 run churn_max  churn "${spawn[@]}" -n 100 --duration $secs
 
-echo "== summary ($(nproc) cores, $(uname -r), commit $commit; results in $out)"
+printf '{"label":"meta","server":"%s","commit":"%s","dirty":%s,"date":"%s","quick":%s,"loadavg_start":%s,"loadavg_end":%s}\n' \
+    "$CINDER_BIN" "$commit" "$dirty" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$([ $quick = 1 ] && echo true || echo false)" \
+    "$load_start" "$(cut -d' ' -f1 /proc/loadavg)" >>"$jsonl"
+echo "== summary ($(nproc) cores, $(uname -r), commit $commit, load average $load_start at the start; results in $out)"
 "$lg" summary "$jsonl" | tee "$out/summary.txt"
 exit $status

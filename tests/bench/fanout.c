@@ -396,15 +396,22 @@ int mode_fanout(const struct lg_opts *o, struct target *t)
         rc = LG_EXIT_WRONG;
         goto out;
     }
-    if (setup_publisher(f, &t->addr, lg_now_us() + 10 * 1000000ull) != 0) {
-        fprintf(stderr, "loadgen: the publisher could not connect%s\n",
-                o->publisher == LG_PUB_WS ? " or join" : "");
+    /* The WebSocket publisher joins before the settle, so the presence_diff of its join drains with the
+     * rest; HTTP publishers connect after it, as a keep-alive connection left idle through a long settle
+     * would be closed by the server's idle timeout, racing the first publish. */
+    bool ws = o->publisher == LG_PUB_WS;
+    if (ws && setup_publisher(f, &t->addr, lg_now_us() + 10 * 1000000ull) != 0) {
+        fprintf(stderr, "loadgen: the WebSocket publisher could not connect or join\n");
         goto out;
     }
     /* Let set-up traffic (presence on a room) drain before measuring. */
     for (uint64_t end = lg_now_us() + (uint64_t)(o->settle * 1e6); lg_now_us() < end;)
         lg_loop_poll(&f->loop, 10000);
     f->other_frames = 0;
+    if (!ws && setup_publisher(f, &t->addr, lg_now_us() + 10 * 1000000ull) != 0) {
+        fprintf(stderr, "loadgen: the HTTP publishers could not connect\n");
+        goto out;
+    }
 
     double su0 = 0, ss0 = 0, su1 = 0, ss1 = 0, c0 = self_cpu_seconds();
     bool have_cpu = t->pid > 0 && proc_cpu_seconds(t->pid, &su0, &ss0) == 0;

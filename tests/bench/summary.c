@@ -80,6 +80,17 @@ int mode_summary(int nfiles, char **files)
            *f25 = json_object_get(results, "fanout_25"), *cn = json_object_get(results, "conns"),
            *chn = json_object_get(results, "churn");
     char m[96];
+    json_t *meta = json_object_get(results, "meta"), *mach = machine();
+    printf("%lld cores (%s), kernel %s", (long long)json_integer_value(json_object_get(mach, "cpus")),
+           json_string_value(json_object_get(mach, "cpu")),
+           json_string_value(json_object_get(mach, "kernel")));
+    if (meta)
+        printf("; commit %s%s, %s; load average %.2f at the start, %.2f at the end",
+               json_string_value(json_object_get(meta, "commit")),
+               json_is_true(json_object_get(meta, "dirty")) ? " (with uncommitted changes)" : "",
+               json_string_value(json_object_get(meta, "date")), num(meta, "loadavg_start"),
+               num(meta, "loadavg_end"));
+    printf("\n\n");
     printf("| %-40s | %-34s | %-16s | %-14s | %-4s |\n", "scenario", "measured", "target", "Phoenix 1.7",
            "met");
     printf("|%.42s|%.36s|%.18s|%.16s|%.6s|\n", "------------------------------------------",
@@ -97,9 +108,9 @@ int mode_summary(int nfiles, char **files)
         snprintf(m, sizeof(m), "%.0f / %.0f", num(f100, "lost"), num(f100, "dups"));
         row("fan-out 2,000 x 100/s: lost / dups", m, "0 / 0", "-",
             num(f100, "lost") == 0 && num(f100, "dups") == 0 ? "yes" : "NO");
-        snprintf(m, sizeof(m), "%.1f / %.1f ms", num(f100, "latency_us.p50") / 1e3,
-                 num(f100, "latency_us.p99") / 1e3);
-        row("fan-out 2,000 x 100/s: p50 / p99", m, "-", "-", "-");
+        snprintf(m, sizeof(m), "%.0fk/s of %.0fk offered; p99 %.0f ms", num(f100, "deliveries_per_s") / 1e3,
+                 num(f100, "subs") * num(f100, "rate") / 1e3, num(f100, "latency_us.p99") / 1e3);
+        row("fan-out 2,000 x 100/s: rate, p99", m, "-", "-", "-");
         json_object_set_new(targets, "fanout_ratio", json_boolean(ok));
     }
     if (f25) {
@@ -109,6 +120,13 @@ int mode_summary(int nfiles, char **files)
                  num(f25, "deliveries_per_server_cpu_s"));
         row("fan-out 2,000 x 25/s: p50 / p99", m, "p99 <= 10 ms", "p99 34 ms", ok ? "yes" : "NO");
         json_object_set_new(targets, "fanout_p99", json_boolean(ok));
+    }
+    json_t *fws = json_object_get(results, "fanout_ws");
+    if (fws) {
+        snprintf(m, sizeof(m), "%.0f/CPU-s, p99 %.1f ms, %.0f/%.0f", num(fws, "deliveries_per_server_cpu_s"),
+                 num(fws, "latency_us.p99") / 1e3, num(fws, "lost"), num(fws, "dups"));
+        row("fan-out WS shout 500 x 50/s (lost/dups)", m, "-", "-",
+            json_is_true(json_object_get(fws, "ok")) ? "-" : "NO");
     }
     if (cn) {
         double per = num(cn, "kib_per_conn");
@@ -124,7 +142,13 @@ int mode_summary(int nfiles, char **files)
         row("churn: joins+leaves", m, ">= 30k/s, p99<=10", "-", ok ? "yes" : "NO");
         json_object_set_new(targets, "churn", json_boolean(ok));
     }
-    json_t *all = json_pack("{ss so so so}", "bench", "cinder", "machine", machine(), "targets_met", targets,
+    json_t *cmax = json_object_get(results, "churn_max");
+    if (cmax) {
+        snprintf(m, sizeof(m), "%.0f/s, p99 %.1f ms (%.0f conns)", num(cmax, "ops_per_s"),
+                 num(cmax, "latency_us.p99") / 1e3, num(cmax, "conns"));
+        row("churn, closed loop (capacity)", m, "-", "-", "-");
+    }
+    json_t *all = json_pack("{ss so so so}", "bench", "cinder", "machine", mach, "targets_met", targets,
                             "results", results);
     lg_print_json(all);
     return LG_EXIT_OK;
