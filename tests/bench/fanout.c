@@ -52,6 +52,9 @@ struct fanout {
     struct wsconn pubws;
     int pubws_ready; /* 0 joining, 1 joined, -1 failed */
     uint64_t next_seq, pub_ok, pub_failed, pub_answered, pub_late, pub_lag_max_us;
+    uint64_t fail_status, fail_conn; /* failed publishes: a non-2xx answer, no answer (connection lost) */
+    int last_bad_status;
+    uint64_t last_send_us, last_answer_us, unique_total;
     uint64_t t0_us;
     char pad[4096];
     size_t pad_len;
@@ -97,6 +100,7 @@ static void on_sub_frame(struct connset *cs, struct wsconn *c, const struct phx_
     f->deliveries++;
     f->last_delivery_us = now;
     if (seqmap_mark(&f->maps[c->idx], seq) == SEQ_NEW) {
+        f->unique_total++;
         uint64_t due = sched_us(f, seq);
         lat_hist_add(&f->lat, now >= sent ? now - sent : 0);
         lat_hist_add(&f->lat_sched, now >= due ? now - due : 0);
@@ -111,6 +115,7 @@ static void settle_publish(struct fanout *f, uint64_t seq, bool ok)
     if (ok)
         lat_hist_add(&f->pub_rtt, lg_now_us() - f->pub_sent_us[seq]);
     f->pub_answered++;
+    f->last_answer_us = lg_now_us();
     if (ok)
         f->pub_ok++;
     else
@@ -119,7 +124,15 @@ static void settle_publish(struct fanout *f, uint64_t seq, bool ok)
 
 static void on_http_done(struct httppub *p, uint64_t tag, int status)
 {
-    settle_publish(p->user, tag, status >= 200 && status < 300);
+    struct fanout *f = p->user;
+    bool ok = status >= 200 && status < 300;
+    if (status < 0)
+        f->fail_conn++;
+    else if (!ok) {
+        f->fail_status++;
+        f->last_bad_status = status;
+    }
+    settle_publish(f, tag, ok);
 }
 
 /* The WebSocket publisher: joins the room, then its pushes' replies settle the publishes. */
@@ -158,8 +171,9 @@ static void pubws_close(struct wsconn *c)
 static const struct wsconn_ops pubws_ops = {
     .on_open = pubws_open, .on_text = pubws_text, .on_close = pubws_close};
 
-/* Publishes every sequence number whose time has come, on an idle publisher. */
-static void publish_due(struct fanout *f, uint64_t now)
+/* Publishes every sequence number whose time has come, on an idle publisher. Returns true when one is
+ * due but every publisher is busy. */
+static bool publish_due(struct fanout *f, uint64_t now)
 {
     char pl[4200], body[4400];
     /* Bounded by nseq. */
@@ -171,7 +185,7 @@ static void publish_due(struct fanout *f, uint64_t now)
                 if (f->pubs[i].state == HP_IDLE)
                     idle = &f->pubs[i];
             if (!idle)
-                return; /* all busy: this one goes out late, as soon as one answers */
+                return true; /* all busy: this one goes out late, as soon as one answers */
         }
         uint64_t t = lg_now_us(), lag = t - sched_us(f, seq);
         if (lag > f->pub_lag_max_us)
@@ -180,6 +194,7 @@ static void publish_due(struct fanout *f, uint64_t now)
             f->pub_late++;
         int pn = payload(f, pl, sizeof(pl), seq, t), bn;
         f->pub_sent_us[seq] = t;
+        f->last_send_us = t;
         if (f->o->publisher == LG_PUB_HTTP) {
             bn = snprintf(body, sizeof(body), "{\"topic\":\"%s\",\"event\":\"%s\",\"payload\":%.*s}",
                           f->topic, f->event, pn, pl);
@@ -199,6 +214,7 @@ static void publish_due(struct fanout *f, uint64_t now)
                 lg_loop_del(&f->loop, &f->cs.c[i].sock);
         now = lg_now_us();
     }
+    return false;
 }
 
 static int setup_publisher(struct fanout *f, const struct sockaddr_in *dst, uint64_t deadline)
@@ -249,23 +265,25 @@ static uint64_t count_lost(const struct fanout *f)
     return lost;
 }
 
-static void run_until_delivered(struct fanout *f, const struct target *t, uint64_t hard_end)
+/* Publishes on schedule until every sequence number is sent or send_end passes, then waits for the
+ * answers and the deliveries. Ends when everything accepted arrived at every subscriber, when nothing
+ * (delivery or answer) came for the drain time, or at hard_end. */
+static void run_until_delivered(struct fanout *f, const struct target *t, uint64_t send_end,
+                                uint64_t hard_end)
 {
-    uint64_t last_hb = lg_now_us(), hb = (uint64_t)(f->o->heartbeat * 1e6);
-    uint64_t publish_end = sched_us(f, f->nseq), drain_us = (uint64_t)(f->o->drain * 1e6);
+    uint64_t last_hb = lg_now_us(), hb = (uint64_t)(f->o->heartbeat * 1e6),
+             drain_us = (uint64_t)(f->o->drain * 1e6);
     for (;;) { /* bounded by hard_end */
         uint64_t now = lg_now_us();
         if (now >= hard_end)
             break;
-        publish_due(f, now);
-        if (f->next_seq == f->nseq && f->pub_answered == f->nseq) {
-            uint64_t unique = 0;
-            for (int i = 0; i < f->cs.n; i++)
-                unique += f->maps[i].unique;
-            if (unique >= f->pub_ok * (uint64_t)f->cs.n) /* everything accepted arrived everywhere */
-                break;
-        }
-        if (now > publish_end + drain_us && now > f->last_delivery_us + drain_us)
+        bool sending = f->next_seq < f->nseq && now < send_end, blocked = false;
+        if (sending)
+            blocked = publish_due(f, now);
+        if (!sending && f->pub_answered == f->next_seq && f->unique_total >= f->pub_ok * (uint64_t)f->cs.n)
+            break; /* everything accepted arrived everywhere */
+        uint64_t progress = f->last_delivery_us > f->last_answer_us ? f->last_delivery_us : f->last_answer_us;
+        if (!sending && now > progress + drain_us && now > f->last_send_us + drain_us)
             break; /* nothing more is coming */
         if (now - last_hb > 1000000) {
             connset_heartbeat(&f->cs, now, hb);
@@ -275,8 +293,9 @@ static void run_until_delivered(struct fanout *f, const struct target *t, uint64
             if (!target_alive(t))
                 break;
         }
+        /* Until the next publish is due; while every publisher is busy, an answer wakes the loop. */
         uint64_t wait = 5000;
-        if (f->next_seq < f->nseq) {
+        if (sending && !blocked) {
             uint64_t next = sched_us(f, f->next_seq);
             wait = next > now ? next - now : 0;
             if (wait > 5000)
@@ -292,8 +311,7 @@ static void print_results(const struct fanout *f, json_t *j)
     printf("fanout: %d subscribers x %.0f msg/s x %.1f s, %d-byte payload, %s publisher, topic %s\n", f->cs.n,
            f->o->rate, f->o->duration, f->o->size, f->o->publisher == LG_PUB_HTTP ? "HTTP" : "WebSocket",
            f->topic);
-    printf("  %-40s %s\n", "published (accepted / failed)",
-           json_string_value(json_object_get(j, "published_text")));
+    printf("  %-40s %s\n", "published (accepted)", json_string_value(json_object_get(j, "published_text")));
     printf("  %-40s %lld of %lld expected, %.0f/s\n", "deliveries",
            (long long)json_integer_value(json_object_get(j, "deliveries")),
            (long long)json_integer_value(json_object_get(j, "expected")),
@@ -416,10 +434,12 @@ int mode_fanout(const struct lg_opts *o, struct target *t)
     double su0 = 0, ss0 = 0, su1 = 0, ss1 = 0, c0 = self_cpu_seconds();
     bool have_cpu = t->pid > 0 && proc_cpu_seconds(t->pid, &su0, &ss0) == 0;
     f->t0_us = lg_now_us();
-    run_until_delivered(f, t, f->t0_us + (uint64_t)((o->duration + o->drain + 30) * 1e6));
+    uint64_t send_end = f->t0_us + (uint64_t)((o->duration + (o->duration > 10 ? o->duration : 10)) * 1e6);
+    run_until_delivered(f, t, send_end, send_end + (uint64_t)((o->drain + 30) * 1e6));
     uint64_t t1 = lg_now_us();
     have_cpu = have_cpu && proc_cpu_seconds(t->pid, &su1, &ss1) == 0;
     double client_cpu = self_cpu_seconds() - c0;
+    uint64_t unanswered = f->next_seq - f->pub_answered, unsent = f->nseq - f->next_seq;
     for (uint64_t s = 0; s < f->nseq; s++) /* still unanswered at the end: failed */
         settle_publish(f, s, false);
 
@@ -435,9 +455,15 @@ int mode_fanout(const struct lg_opts *o, struct target *t)
     long rss = 0;
     if (t->pid > 0)
         proc_rss_kib(t->pid, &rss);
-    char pubtext[96];
-    snprintf(pubtext, sizeof(pubtext), "%llu of %llu / %llu", (unsigned long long)f->pub_ok,
-             (unsigned long long)f->nseq, (unsigned long long)f->pub_failed);
+    char pubtext[200];
+    snprintf(pubtext, sizeof(pubtext),
+             "%llu of %llu; failed %llu (non-2xx %llu, connection lost %llu, unanswered %llu)",
+             (unsigned long long)f->pub_ok, (unsigned long long)f->nseq, (unsigned long long)f->pub_failed,
+             (unsigned long long)f->fail_status, (unsigned long long)f->fail_conn,
+             (unsigned long long)unanswered);
+    if (unsent)
+        snprintf(pubtext + strlen(pubtext), sizeof(pubtext) - strlen(pubtext),
+                 "; %llu not sent (publisher too late)", (unsigned long long)unsent);
 
     json_t *j = json_pack(
         "{ss ss si sf sf si ss ss sI sI sI sI sI sI sI sI sI sI sf so so so sf sf sf sf sf si sf sf sf sI sI "
@@ -460,13 +486,19 @@ int mode_fanout(const struct lg_opts *o, struct target *t)
     if (!j)
         goto out;
     print_results(f, j);
-    bool wrong = lost || dups || oor || f->bad_payloads || f->pub_failed || f->pub_ok < f->nseq ||
-                 f->cs.dropped || !target_alive(t);
+    bool wrong = lost || dups || oor || f->bad_payloads || f->pub_failed || f->pub_ok == 0 || f->cs.dropped ||
+                 !target_alive(t);
     if (f->cs.dropped)
         printf("  dropped subscribers: %d (%s)\n", f->cs.dropped, f->cs.error);
     if (!target_alive(t))
         printf("  the server is gone\n");
+    if (f->last_bad_status)
+        printf("  last non-2xx answer to a publish: %d\n", f->last_bad_status);
     json_object_set_new(j, "dropped", json_integer(f->cs.dropped));
+    json_object_set_new(j, "unsent", json_integer((json_int_t)unsent));
+    json_object_set_new(j, "pub_fail_status", json_integer((json_int_t)f->fail_status));
+    json_object_set_new(j, "pub_fail_conn", json_integer((json_int_t)f->fail_conn));
+    json_object_set_new(j, "pub_unanswered", json_integer((json_int_t)unanswered));
     json_object_set_new(j, "ok", json_boolean(!wrong));
     json_object_del(j, "published_text");
     lg_print_json(j);

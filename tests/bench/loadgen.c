@@ -316,7 +316,7 @@ int main(int argc, char **argv)
     spawned_pid = 0;
     bool keep = died || (rc != LG_EXIT_OK && o.stall == 0); /* a deliberate stall's failure needs no log */
     target_stop(&t, keep);
-    if (keep && !died)
+    if (keep && !died && t.log_path[0])
         fprintf(stderr, "loadgen: server log kept: %s\n", t.log_path);
     return died && rc == LG_EXIT_OK ? LG_EXIT_WRONG : rc;
 }
