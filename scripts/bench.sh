@@ -42,20 +42,22 @@ status=0
 run() { # label, loadgen arguments...
     local label=$1; shift
     echo "== $label: loadgen $*"
-    "$lg" "$@" --label "$label" >"$out/$label.txt" 2>&1
+    "$lg" "$1" --label "$label" "${@:2}" >"$out/$label.txt" 2>&1
     local rc=$?
     grep -v '^{' "$out/$label.txt"
     grep '^{' "$out/$label.txt" >>"$jsonl"
     if [ $rc -ne 0 ]; then echo "-- $label: exit $rc"; status=1; fi
 }
+# Admission control off (--connection-rate 0): the runs measure the server, not its connection limiter.
 spawn=(--spawn "$CINDER_BIN")
+srv=(-- --connection-rate 0)
 run floor      floor -n 2000 --duration 3 --size 100
-run fanout_100 fanout "${spawn[@]}" -n 2000 --rate 100 --duration $secs --size 100
-run fanout_25  fanout "${spawn[@]}" -n 2000 --rate 25 --duration $secs --size 100
-run fanout_ws  fanout "${spawn[@]}" -n 500 --rate 50 --duration $secs --size 100 --publisher ws
-run conns      conns "${spawn[@]}" -n $conns --hold $hold
-run churn      churn "${spawn[@]}" -n 200 --rate 30000 --duration $secs
-run churn_max  churn "${spawn[@]}" -n 100 --duration $secs
+run fanout_100 fanout "${spawn[@]}" -n 2000 --rate 100 --duration $secs --size 100 "${srv[@]}"
+run fanout_25  fanout "${spawn[@]}" -n 2000 --rate 25 --duration $secs --size 100 "${srv[@]}"
+run fanout_ws  fanout "${spawn[@]}" -n 500 --rate 50 --duration $secs --size 100 --publisher ws "${srv[@]}"
+run conns      conns "${spawn[@]}" -n $conns --hold $hold "${srv[@]}"
+run churn      churn "${spawn[@]}" -n 200 --rate 30000 --duration $secs "${srv[@]}"
+run churn_max  churn "${spawn[@]}" -n 100 --duration $secs "${srv[@]}"
 
 printf '{"label":"meta","server":"%s","commit":"%s","dirty":%s,"date":"%s","quick":%s,"loadavg_start":%s,"loadavg_end":%s}\n' \
     "$CINDER_BIN" "$commit" "$dirty" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$([ $quick = 1 ] && echo true || echo false)" \

@@ -108,8 +108,8 @@ report:;
     printf("conns: %d connections joined to %s, held %.0f s\n", n, topic, o->hold);
     if (cap_note[0])
         printf("  (%s)\n", cap_note);
-    printf("  %-40s %d ready, %d failed, %d dropped; server fds %d\n", "connections", cs.ready_count,
-           cs.failed, cs.dropped, fds);
+    printf("  %-40s %d ready, %d failed, %d dropped, %d upgrades retried (503/429); server fds %d\n",
+           "connections", cs.ready_count, cs.failed, cs.dropped, cs.retries, fds);
     printf("  %-40s %.2f s (%.0f/s); connect-to-joined p50 %.2f ms, p99 %.2f ms\n", "set-up", cs.setup_secs,
            cs.setup_secs > 0 ? cs.ready_count / cs.setup_secs : 0,
            lat_hist_percentile(&cs.setup_lat, 0.5) / 1e3, lat_hist_percentile(&cs.setup_lat, 0.99) / 1e3);
@@ -128,6 +128,7 @@ report:;
                           o->settle, "rss_idle_kib", (json_int_t)rss0, "rss_joined_kib", (json_int_t)rss1,
                           "rss_held_kib", (json_int_t)rss2, "kib_per_conn", per, "kib_per_conn_joined",
                           per_joined, "cap", cap_note, "ok", rc == LG_EXIT_OK);
+    json_object_set_new(j, "retries", json_integer(cs.retries));
     lg_print_json(j);
     connset_close(&cs);
     lg_loop_cleanup(&loop);

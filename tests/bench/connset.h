@@ -5,6 +5,8 @@
  * Connection i connects from source address i % nsrc with token "<prefix><i>", and joins `topic` with
  * join_ref and ref "1". Once joined (or open, without a topic), every further text frame goes to the
  * mode's on_frame. A connection that closes after that counts as dropped; the first reason is kept.
+ * An upgrade answered 503 or 429 (admission control) is tried again after its Retry-After (1 s when
+ * absent), at most CONNSET_MAX_ATTEMPTS times; the retries are counted.
  *
  *   struct connset cs = {.loop = &l, .n = 2000, .dst = &addr, .nsrc = 8, .prefix = "s", .topic =
  * "telemetry:bench", .window = 256, .on_frame = my_frame, .user = me}; if (connset_open(&cs, deadline) != 0)
@@ -23,6 +25,8 @@
 #include <netinet/in.h>
 #include <stdint.h>
 
+#define CONNSET_MAX_ATTEMPTS 30
+
 struct connset {
     /* set by the caller */
     struct lg_loop *loop;
@@ -38,9 +42,13 @@ struct connset {
 
     /* filled in */
     struct wsconn *c;
-    uint8_t *ready; /* per connection: joined (or open) */
+    uint8_t *ready; /* per connection: enum connset_state */
+    uint8_t *attempts;
     uint64_t *t_start;
-    int started, ready_count, failed, dropped;
+    int *retry_q; /* connections waiting to try again, FIFO */
+    uint64_t *retry_at;
+    int rq_head, rq_len;
+    int started, inflight, ready_count, failed, dropped, retries;
     struct lat_hist setup_lat; /* connect start to join reply */
     double setup_secs;
     char error[200]; /* the first failure or drop */

@@ -495,6 +495,7 @@ int mode_fanout(const struct lg_opts *o, struct target *t)
     if (f->last_bad_status)
         printf("  last non-2xx answer to a publish: %d\n", f->last_bad_status);
     json_object_set_new(j, "dropped", json_integer(f->cs.dropped));
+    json_object_set_new(j, "setup_retries", json_integer(f->cs.retries));
     json_object_set_new(j, "unsent", json_integer((json_int_t)unsent));
     json_object_set_new(j, "pub_fail_status", json_integer((json_int_t)f->fail_status));
     json_object_set_new(j, "pub_fail_conn", json_integer((json_int_t)f->fail_conn));

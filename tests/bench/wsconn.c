@@ -42,6 +42,7 @@ int wsconn_start(struct wsconn *c, struct lg_loop *l, const struct sockaddr_in *
 {
     c->loop = l;
     c->err = c->close_code = c->http_status = 0;
+    c->retry_after = -1;
     c->rng = 2463534242u ^ (c->idx * 2654435761u);
     if (!c->rng)
         c->rng = 1;
@@ -200,8 +201,14 @@ static int on_head(struct wsconn *c, const uint8_t *in, size_t n)
     int rc = ws_handshake_response(h, c->head_len, &c->http_status);
     if (rc == 0)
         return 0;
-    if (rc < 0)
+    if (rc < 0) {
+        const char *ra = memmem(h, c->head_len, "\nRetry-After:", 13);
+        if (!ra)
+            ra = memmem(h, c->head_len, "\nretry-after:", 13);
+        if (ra)
+            c->retry_after = atoi(ra + 13);
         return rc;
+    }
     size_t rest = c->head_len - (size_t)rc;
     c->state = WSC_OPEN;
     c->last_tx_us = lg_now_us();

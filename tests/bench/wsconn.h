@@ -41,6 +41,7 @@ struct wsconn {
     int err;         /* why it closed: -errno, a WS_ERR_* code, or 0 (orderly close by the server) */
     int close_code;  /* the server's close code, 0 if none */
     int http_status; /* the upgrade's answer when it was not a 101 */
+    int retry_after; /* its Retry-After in seconds (503, 429), or -1 */
     uint32_t rng;    /* masking keys */
     struct ws_dec dec;
     uint8_t *out; /* unwritten bytes */
