@@ -19,6 +19,7 @@ cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build-bench}
 quick=0
 if [ "${1:-}" = "--quick" ]; then quick=1; fi
+given_bin=${CINDER_BIN:-}
 if [ -z "${CINDER_BIN:-}" ]; then
     cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCINDER_TESTS=OFF >/dev/null || exit 1
     cmake --build "$build" -j"$(nproc 2>/dev/null || echo 2)" --target cinder loadgen >/dev/null || exit 1
@@ -33,7 +34,9 @@ mkdir -p "$out"
 jsonl="$out/results.jsonl"
 : >"$jsonl"
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# "dirty": the server was built from a tree with uncommitted changes (null: a given CINDER_BIN).
 dirty=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo true || echo false)
+if [ -n "$given_bin" ]; then dirty=null; fi
 # Other work on the machine skews latency (CPU-second figures much less): the load average is recorded.
 load_start=$(cut -d' ' -f1 /proc/loadavg)
 

@@ -87,7 +87,9 @@ int mode_summary(int nfiles, char **files)
     if (meta)
         printf("; commit %s%s, %s; load average %.2f at the start, %.2f at the end",
                json_string_value(json_object_get(meta, "commit")),
-               json_is_true(json_object_get(meta, "dirty")) ? " (with uncommitted changes)" : "",
+               json_is_true(json_object_get(meta, "dirty"))   ? " (with uncommitted changes)"
+               : json_is_null(json_object_get(meta, "dirty")) ? " (server given as CINDER_BIN)"
+                                                              : "",
                json_string_value(json_object_get(meta, "date")), num(meta, "loadavg_start"),
                num(meta, "loadavg_end"));
     printf("\n\n");
