@@ -10,7 +10,8 @@ sudo_cmd=""
 if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
 
 packages=(build-essential cmake pkg-config libwebsockets-dev libjansson-dev libhiredis-dev
-          libcriterion-dev libssl-dev uthash-dev redis-server curl)
+          libcriterion-dev libssl-dev uthash-dev redis-server curl
+          clang libclang-rt-dev) # clang and its sanitizer/libFuzzer runtimes: scripts/fuzz.sh
 # Headless Chromium for the dashboard's end-to-end tests: only for the test set-up (scripts/test.sh).
 if [ "${1:-}" = "--sanitize" ]; then packages+=(chromium); fi
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: set-up and builds (release and ASan+UBSan), the Criterion unit tests and the
-# phoenix.js integration tests against both builds. Ends with one line "tests: N passed, N failed".
+# Runs every test: set-up and builds (release and ASan+UBSan), the Criterion unit tests, the
+# phoenix.js integration tests against both builds and 20 s of each libFuzzer target (scripts/fuzz.sh).
+# Ends with one line "tests: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --sanitize || { echo "tests: 0 passed, 1 failed"; exit 1; }
@@ -17,6 +18,12 @@ count_ctest() { # from "NN% tests passed, F tests failed out of T"
     t=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line"); f=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<<"$line")
     if [ -z "$line" ]; then failed=$((failed + 1)); return; fi
     passed=$((passed + t - f)); failed=$((failed + f))
+}
+count_fuzz() { # one test per target, from "fuzz: <target> ok|FAILED ..."
+    local p f
+    p=$(grep -cE '^fuzz: [^ ]+ ok ' "$1"); f=$(grep -cE '^fuzz: [^ ]+ FAILED' "$1")
+    if [ "$((p + f))" -eq 0 ]; then failed=$((failed + 1)); return; fi
+    passed=$((passed + p)); failed=$((failed + f))
 }
 count_node() { # from "# pass N" / "# fail N"
     local p f
@@ -88,6 +95,10 @@ if (cd client-js && npm ci --no-audit --no-fund --loglevel=error && node scripts
 else
     failed=$((failed + 1))
 fi
+
+echo "== fuzz (20 s per target)"
+scripts/fuzz.sh 20 2>&1 | tee "$log/fuzz.txt" | grep -vE '^== fuzz: building'
+count_fuzz "$log/fuzz.txt"
 
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
