@@ -52,6 +52,7 @@ int channel_activate(struct channel *ch)
     ch->next = c->channels;
     c->channels = ch;
     c->nchannels++;
+    c->srv->stats.channels++;
     ch->active = true;
     return 0;
 }
@@ -71,6 +72,7 @@ void channel_destroy(struct channel **chp, enum ch_exit reason)
         registry_unsubscribe(ch->conn->srv->registry, &ch->sub);
         presence_channel_ended(ch);
         conn_unlink_channel(ch->conn, ch);
+        ch->conn->srv->stats.channels--;
         ch->active = false;
     }
     if (ch->crash_pending) {

@@ -7,6 +7,7 @@
 #include "conn.h"
 
 #include "channel.h"
+#include "metrics.h"
 #include "phx_error.h"
 #include "phx_json.h"
 #include "pubsub.h"
@@ -46,6 +47,8 @@ struct conn *conn_create(struct server *srv, const struct transport_ops *t, void
     srv->conns = c;
     srv->nconns++;
     srv->stats.connections_total++;
+    srv->stats.connections[t->kind]++;
+    srv->stats.opened[t->kind]++;
     return c;
 fail:
     free(c);
@@ -75,6 +78,12 @@ void conn_destroy(struct conn **cp)
     if (c->next)
         c->next->prev = c->prev;
     c->srv->nconns--;
+    struct server_stats *st = &c->srv->stats;
+    st->connections[c->transport->kind]--;
+    /* the code the peer saw: ours, else its own, else none (RFC 6455's 1006, abnormal closure) */
+    uint16_t code = c->close_code ? c->close_code : c->peer_close_code;
+    metrics_count_disconnect(st, code ? code : CLOSE_ABNORMAL);
+    st->queue_bytes -= c->q.bytes;
     outq_cleanup(&c->q);
     phx_buf_cleanup(&c->rx);
     free(c->user_id);
@@ -89,6 +98,7 @@ void conn_close(struct conn *c, uint16_t code, const char *reason)
     c->closing = true;
     c->close_code = code;
     snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+    c->srv->stats.queue_bytes -= c->q.bytes;
     outq_cleanup(&c->q);
     phx_buf_cleanup(&c->rx);
     c->transport->close(c);
@@ -106,6 +116,8 @@ int conn_on_message(struct conn *c, const void *data, size_t len, bool binary)
         rc = phx_decode_text(c->vsn, data, len, &m);
     }
     c->srv->stats.messages_in++;
+    c->srv->stats.frames_in[c->transport->kind]++;
+    c->srv->stats.bytes_in[c->transport->kind] += len;
     if (rc != 0) {
         char reason[64];
         snprintf(reason, sizeof(reason), "malformed frame: %s", phx_strerror(rc));
@@ -167,9 +179,32 @@ int conn_push(struct conn *c, struct frame *f)
         conn_close(c, CLOSE_INTERNAL, "out of memory");
         return -1;
     }
+    c->srv->stats.queue_bytes += f->len;
     if (was_empty)
         c->transport->wake(c);
     return 0;
+}
+
+void conn_pop(struct conn *c, bool written)
+{
+    struct frame *f = outq_peek(&c->q);
+    if (!f)
+        return;
+    struct server_stats *st = &c->srv->stats;
+    if (written) {
+        enum transport_kind k = c->transport->kind;
+        st->frames_out[k]++;
+        st->bytes_out[k] += f->len;
+        if (f->broadcast)
+            metrics_observe_latency(st, k, server_now_us() - f->created_us);
+    }
+    st->queue_bytes -= f->len;
+    outq_pop(&c->q);
+}
+
+void conn_on_peer_close(struct conn *c, uint16_t code)
+{
+    c->peer_close_code = code ? code : CLOSE_NO_STATUS;
 }
 
 /* Turn what the encoder wrote into c->srv->scratch into a frame on c's queue. */

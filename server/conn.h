@@ -18,6 +18,7 @@
 #include "phx_msg.h"
 #include "phx_vsn.h"
 #include "registry.h"
+#include "server.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -35,10 +36,15 @@ enum {
     CLOSE_TOO_BIG = 1009,         /* inbound message over max_frame_size */
     CLOSE_INTERNAL = 1011,        /* out of memory */
     CLOSE_SERVICE_RESTART = 1012, /* the server is draining (SIGTERM): reconnect elsewhere */
+    /* Never sent; what disconnect metrics count for a peer's close frame without a code (1005) and a
+     * connection that ended without any close frame (1006), as RFC 6455 names them. */
+    CLOSE_NO_STATUS = 1005,
+    CLOSE_ABNORMAL = 1006,
 };
 
 struct transport_ops {
     const char *name;
+    enum transport_kind kind; /* which per-transport counters (server.h) count its traffic */
     /* The write queue went from empty to non-empty: drain it when the peer can take data. */
     void (*wake)(struct conn *c);
     /* c->close_code / c->close_reason are set: close soon and call conn_destroy when closed. Must not
@@ -64,6 +70,7 @@ struct conn {
     bool rx_overflow; /* the current message is over the limit: discard to its end */
     bool closing;
     uint16_t close_code;
+    uint16_t peer_close_code; /* the code of the peer's close frame, if it sent one first */
     char close_reason[64];
     uint64_t last_rx_ms;
 };
@@ -86,6 +93,12 @@ int conn_on_message(struct conn *c, const void *data, size_t len, bool binary);
 /* Queue a reference to f (borrowed). When the queue already holds bytes and f would take it past
  * max_queue_size, the connection is closed instead (1008). 0, or -1 when f was not queued. */
 int conn_push(struct conn *c, struct frame *f);
+/* The transport is done with the oldest queued frame: written to the peer (counted as the transport's
+ * frames and bytes out; a broadcast's publish->write latency observed) or dropped. Transports pop
+ * through this rather than outq_pop so the server's queue-byte total stays exact. No-op when empty. */
+void conn_pop(struct conn *c, bool written);
+/* The peer sent a close frame with code (0: none); counted as its disconnect code (metrics). */
+void conn_on_peer_close(struct conn *c, uint16_t code);
 
 /* Encode m for this connection (its serializer; a binary message as bin_kind) and queue it. m borrowed.
  * 0 or negative (phx_err, or -1 when not queued). */

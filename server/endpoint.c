@@ -65,6 +65,9 @@ static int on_event(struct lws *wsi, enum lws_callback_reasons reason, void *use
         return ws_on_receive(wsi, ss, in, len);
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return ws_on_writable(wsi, ss);
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        ws_on_peer_close(ss, in, len);
+        return 0;
     case LWS_CALLBACK_CLOSED:
         ws_on_closed(ss);
         return 0;

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct frame *frame_create(const void *bytes, size_t len, bool binary)
 {
@@ -16,6 +17,10 @@ struct frame *frame_create(const void *bytes, size_t len, bool binary)
     atomic_init(&f->refs, 1);
     f->len = (uint32_t)len;
     f->binary = binary;
+    f->broadcast = false;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    f->created_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
     if (len)
         memcpy(frame_data(f), bytes, len);
     return f;

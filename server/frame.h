@@ -24,11 +24,13 @@ struct frame {
     atomic_uint refs;
     uint32_t len;         /* bytes of data */
     bool binary;          /* a WebSocket binary message rather than text */
+    bool broadcast;       /* a broadcast's shared frame (pubsub.c): its writes are timed (metrics) */
+    uint64_t created_us;  /* monotonic microseconds at creation (server_now_us's clock) */
     unsigned char _mem[]; /* FRAME_HEADROOM bytes, then the data */
 };
 
-/* New frame holding a copy of bytes; one reference owned by the caller. NULL when out of memory or
- * len > UINT32_MAX. */
+/* New frame holding a copy of bytes, stamped with the time (created_us), not a broadcast; one reference
+ * owned by the caller. NULL when out of memory or len > UINT32_MAX. */
 struct frame *frame_create(const void *bytes, size_t len, bool binary);
 /* Take another reference. */
 void frame_ref(struct frame *f);

@@ -8,9 +8,12 @@
 #include "http.h"
 
 #include "api.h"
+#include "bridge.h"
 #include "endpoint.h"
+#include "health.h"
 #include "log.h"
 #include "longpoll.h"
+#include "metrics.h"
 #include "phx_buf.h"
 #include "server.h"
 #include "static_files.h"
@@ -55,23 +58,24 @@ void http_on_drop(struct session *ss)
  * afterwards, so a pipelined next request starts clean. close_after: the connection is not reused
  * (a body we did not read must not be parsed as the next request). Returns what the lws callback
  * returns. */
-static int respond(struct lws *wsi, struct session *ss, const struct api_response *resp, bool close_after)
+static int respond_as(struct lws *wsi, struct session *ss, int status, const char *type, const char *body,
+                      size_t len, bool close_after)
 {
     http_on_drop(ss);
-    size_t len = resp->body ? strlen(resp->body) : 0;
     size_t cap = LWS_PRE + 512 + len;
     unsigned char *buf = malloc(cap), *start = buf + LWS_PRE, *p = start, *end = buf + cap - len - 1;
     int rc = -1;
     if (!buf)
         return -1;
-    if (lws_add_http_common_headers(wsi, (unsigned)resp->status, "application/json", len, &p, end) ||
+    if (lws_add_http_common_headers(wsi, (unsigned)status, type, len, &p, end) ||
         lws_add_http_header_by_name(
             wsi, (const unsigned char *)"cache-control:", (const unsigned char *)"no-store", 8, &p, end) ||
         (close_after && lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION,
                                                      (const unsigned char *)"close", 5, &p, end)) ||
         lws_finalize_http_header(wsi, &p, end))
         goto out;
-    memcpy(p, resp->body ? resp->body : "", len);
+    if (len)
+        memcpy(p, body, len);
     p += len;
     if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP) != (int)(p - start))
         goto out;
@@ -79,6 +83,13 @@ static int respond(struct lws *wsi, struct session *ss, const struct api_respons
 out:
     free(buf);
     return rc;
+}
+
+/* respond_as with a JSON body. */
+static int respond(struct lws *wsi, struct session *ss, const struct api_response *resp, bool close_after)
+{
+    return respond_as(wsi, ss, resp->status, "application/json", resp->body,
+                      resp->body ? strlen(resp->body) : 0, close_after);
 }
 
 static int respond_error(struct lws *wsi, struct session *ss, int status, const char *message,
@@ -90,6 +101,40 @@ static int respond_error(struct lws *wsi, struct session *ss, int status, const 
     int rc = respond(wsi, ss, &resp, close_after);
     free(resp.body);
     return rc;
+}
+
+/* What /metrics and /ready read: the server, its Redis bridge (through the endpoint serving wsi). */
+static struct metrics_source ops_source(struct server *s, struct lws *wsi)
+{
+    const struct bridge *b = endpoint_bridge(lws_context_user(lws_get_context(wsi)));
+    return (struct metrics_source){.srv = s, .bridge = b ? bridge_stats(b) : NULL, .now_ms = server_now_ms()};
+}
+
+/* GET /metrics, /health, /ready (metrics.h, health.h). They answer while draining too: they are plain
+ * requests, not upgrades, and readiness saying "draining" is the point. */
+static int on_ops(struct server *s, struct lws *wsi, struct session *ss, const char *path)
+{
+    struct metrics_source src = ops_source(s, wsi);
+    if (strcmp(path, "/metrics") == 0) {
+        struct phx_buf text;
+        phx_buf_init(&text, 0);
+        int rc = metrics_render(&src, &text) == 0
+                     ? respond_as(wsi, ss, 200, METRICS_CONTENT_TYPE, phx_buf_data(&text), text.len, false)
+                     : -1;
+        phx_buf_cleanup(&text);
+        return rc;
+    }
+    struct api_response resp = {0};
+    if ((strcmp(path, "/health") == 0 ? health_live(&resp) : health_ready(&src, &resp)) != 0)
+        return -1;
+    int rc = respond(wsi, ss, &resp, false);
+    free(resp.body);
+    return rc;
+}
+
+static bool is_ops_path(const char *path)
+{
+    return strcmp(path, "/metrics") == 0 || strcmp(path, "/health") == 0 || strcmp(path, "/ready") == 0;
 }
 
 /* GET or HEAD of a file under --static-dir (static_files.h), other methods 404. */
@@ -137,6 +182,8 @@ int http_on_request(struct server *s, struct lws *wsi, struct session *ss, const
         r->route = ROUTE_BROADCAST;
         return 0; /* the body follows */
     }
+    if (is_ops_path(path))
+        return post ? respond_error(wsi, ss, 405, "use GET", true) : on_ops(s, wsi, ss, path);
     if (strcmp(path, "/socket/websocket") == 0)
         return respond_error(wsi, ss, 400, "websocket upgrade required", post);
     if (!post && s->opt.static_dir && strncmp(path, "/socket/", 8) != 0 && strncmp(path, "/api/", 5) != 0)

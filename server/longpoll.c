@@ -207,6 +207,7 @@ static void lp_close(struct conn *c)
 
 static const struct transport_ops lp_transport = {
     .name = "longpoll",
+    .kind = TRANSPORT_LONGPOLL,
     .wake = lp_wake,
     .close = lp_close,
 };
@@ -430,9 +431,10 @@ static char *poll_body(struct longpoll *lp, struct lp_session *sess)
     unsigned dropped = 0;
     while ((f = outq_peek(&c->q))) {
         json_t *m = f->binary ? NULL : json_stringn((const char *)frame_data(f), f->len);
-        if (!m || json_array_append_new(messages, m) != 0)
+        bool sent = m && json_array_append_new(messages, m) == 0;
+        if (!sent)
             dropped++; /* binary frames have no long-poll form (nor would invalid UTF-8) */
-        outq_pop(&c->q);
+        conn_pop(c, sent);
     }
     if (dropped) {
         lp->binary_dropped += dropped;

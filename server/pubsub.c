@@ -45,6 +45,8 @@ static struct frame *encode_broadcast(struct server *s, enum phx_vsn vsn, const 
     else
         rc = phx_encode_text(vsn, &m, buf);
     struct frame *f = rc == 0 ? frame_create(phx_buf_data(buf), buf->len, binary) : NULL;
+    if (f)
+        f->broadcast = true; /* its writes are observed in the publish->write latency histogram */
     phx_buf_reset(buf);
     return f;
 }

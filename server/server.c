@@ -93,7 +93,7 @@ int server_apply_options(struct server *s, const struct options *o)
     return 0;
 }
 
-enum admit server_admit(struct server *s, const char *user_id, uint64_t now_ms)
+static enum admit admit_decide(struct server *s, const char *user_id, uint64_t now_ms)
 {
     if (s->draining)
         return ADMIT_DRAINING;
@@ -114,6 +114,13 @@ enum admit server_admit(struct server *s, const char *user_id, uint64_t now_ms)
         s->rate_tokens -= 1.0;
     }
     return ADMIT_OK;
+}
+
+enum admit server_admit(struct server *s, const char *user_id, uint64_t now_ms)
+{
+    enum admit a = admit_decide(s, user_id, now_ms);
+    s->stats.refused[a]++;
+    return a;
 }
 
 const char *server_admit_reason(enum admit a)
@@ -235,4 +242,11 @@ uint64_t server_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t server_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }

@@ -21,15 +21,6 @@ struct registry;
 struct tracker;
 struct query;
 
-struct server_stats {
-    uint64_t connections_total;
-    uint64_t broadcasts;
-    uint64_t deliveries;
-    uint64_t messages_in;
-    uint64_t slow_consumer_closes;
-    uint64_t bad_frames;
-};
-
 /* What admission control says to a new connection. */
 enum admit {
     ADMIT_OK = 0,
@@ -37,6 +28,45 @@ enum admit {
     ADMIT_FULL,     /* max_connections reached: 503 */
     ADMIT_RATE,     /* connection_rate exceeded: 503, retry in a second */
     ADMIT_USER,     /* max_connections_per_user reached: 429 */
+};
+#define ADMIT_KINDS (ADMIT_USER + 1)
+
+/* The transports a connection may use; indexes the per-transport counters below. */
+enum transport_kind { TRANSPORT_WEBSOCKET = 0, TRANSPORT_LONGPOLL = 1, TRANSPORT_KINDS };
+
+/* Buckets of the publish->write latency histogram (their bounds are in metrics.c), +Inf not included. */
+#define STATS_LATENCY_BUCKETS 13
+/* Distinct close codes counted one by one; further codes are counted together (metrics.c). */
+#define STATS_CLOSE_CODES 24
+
+/* Counters and running gauges of one loop, read by metrics.c. Counters only grow; the gauges
+ * (connections, queue_bytes, channels) are kept exact by the code that changes what they count. */
+struct server_stats {
+    uint64_t connections_total;
+    uint64_t broadcasts;
+    uint64_t deliveries;
+    uint64_t messages_in;
+    uint64_t slow_consumer_closes;
+    uint64_t bad_frames;
+    /* per transport */
+    uint64_t connections[TRANSPORT_KINDS]; /* gauge: open now */
+    uint64_t opened[TRANSPORT_KINDS];
+    uint64_t frames_in[TRANSPORT_KINDS], bytes_in[TRANSPORT_KINDS];   /* whole messages decoded */
+    uint64_t frames_out[TRANSPORT_KINDS], bytes_out[TRANSPORT_KINDS]; /* frames written to the peer */
+    /* gauges */
+    uint64_t queue_bytes; /* sum of every connection's write queue bytes */
+    uint64_t channels;    /* joined channel instances */
+    /* publish->write latency of broadcast frames, by transport: per-bucket (not cumulative) counts,
+     * the last one past the largest bound */
+    uint64_t latency_buckets[TRANSPORT_KINDS][STATS_LATENCY_BUCKETS + 1];
+    uint64_t latency_sum_us[TRANSPORT_KINDS];
+    /* disconnects by close code: code[i] counted n[i] times; the rest in close_other */
+    uint16_t close_code[STATS_CLOSE_CODES];
+    uint64_t close_n[STATS_CLOSE_CODES];
+    unsigned close_used;
+    uint64_t close_other;
+    /* server_admit's answers by enum admit (the ADMIT_OK slot counts admissions, not reported) */
+    uint64_t refused[ADMIT_KINDS];
 };
 
 struct user_count;
@@ -71,7 +101,7 @@ void server_destroy(struct server **s);
 int server_apply_options(struct server *s, const struct options *o);
 
 /* May a new connection of user_id (NULL: not yet known) come in now? ADMIT_OK takes one token of the
- * connection-rate bucket. */
+ * connection-rate bucket; a refusal is counted by reason (stats.refused, metrics). */
 enum admit server_admit(struct server *s, const char *user_id, uint64_t now_ms);
 const char *server_admit_reason(enum admit a);
 /* Whether an Origin header value passes allowed_origins (no header, or no list: yes). */
@@ -92,5 +122,7 @@ void server_close_all(struct server *s, uint16_t code, const char *reason);
 
 /* Monotonic milliseconds. */
 uint64_t server_now_ms(void);
+/* Monotonic microseconds (the clock of frame->created_us). */
+uint64_t server_now_us(void);
 
 #endif

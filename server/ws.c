@@ -40,6 +40,7 @@ static void ws_close(struct conn *c)
 
 static const struct transport_ops ws_transport = {
     .name = "websocket",
+    .kind = TRANSPORT_WEBSOCKET,
     .wake = ws_wake,
     .close = ws_close,
 };
@@ -190,11 +191,18 @@ int ws_on_writable(struct lws *wsi, struct session *ss)
         int n = lws_write(wsi, frame_data(f), f->len, f->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
         if (n < (int)f->len)
             return -1;
-        outq_pop(&c->q);
+        conn_pop(c, true);
     }
     if (!outq_empty(&c->q))
         lws_callback_on_writable(wsi);
     return 0;
+}
+
+void ws_on_peer_close(struct session *ss, const void *in, size_t len)
+{
+    const unsigned char *p = in;
+    if (ss->conn)
+        conn_on_peer_close(ss->conn, len >= 2 ? (uint16_t)(p[0] << 8 | p[1]) : 0);
 }
 
 void ws_on_closed(struct session *ss)

@@ -20,6 +20,9 @@ int ws_on_confirm_upgrade(struct server *s, struct lws *wsi);
 int ws_on_established(struct server *s, struct lws *wsi, struct session *ss);
 int ws_on_receive(struct lws *wsi, struct session *ss, const void *in, size_t len);
 int ws_on_writable(struct lws *wsi, struct session *ss);
+/* The peer's close frame (in: its payload, a 2-byte code first when it has one): recorded for the
+ * disconnect metrics; lws then echoes the close. */
+void ws_on_peer_close(struct session *ss, const void *in, size_t len);
 void ws_on_closed(struct session *ss);
 
 #endif
