@@ -7,8 +7,10 @@
 #   fanout_25   2,000 subscribers x 25 msg/s (latency)
 #   fanout_ws   500 subscribers x 50 msg/s in a room, WebSocket "shout" publisher
 #   conns       19,000 idle joined connections (server RSS per connection)
-#   churn       200 connections joining and leaving at an offered 30,000 joins+leaves/s
+#   churn       200 connections joining and leaving room:churn<i> (presence tracked) at an offered
+#               30,000 joins+leaves/s
 #   churn_max   100 connections, each as fast as its replies come
+#   churn_telemetry  as churn, on telemetry:churn<i> (no presence)
 # Prints each run, then the target table and one JSON line (also kept in build-bench/bench-results/).
 #   scripts/bench.sh [--quick]        --quick: shorter runs, 5,000 idle connections
 # Environment: CINDER_BIN (use this server binary instead of building one), BUILD_DIR.
@@ -61,6 +63,7 @@ run fanout_ws  fanout "${spawn[@]}" -n 500 --rate 50 --duration $secs --size 100
 run conns      conns "${spawn[@]}" -n $conns --hold $hold "${srv[@]}"
 run churn      churn "${spawn[@]}" -n 200 --rate 30000 --duration $secs "${srv[@]}"
 run churn_max  churn "${spawn[@]}" -n 100 --duration $secs "${srv[@]}"
+run churn_telemetry churn "${spawn[@]}" -n 200 --rate 30000 --duration $secs --topic telemetry:churn "${srv[@]}"
 
 printf '{"label":"meta","server":"%s","commit":"%s","dirty":%s,"date":"%s","quick":%s,"loadavg_start":%s,"loadavg_end":%s}\n' \
     "$CINDER_BIN" "$commit" "$dirty" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$([ $quick = 1 ] && echo true || echo false)" \
