@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: set-up and builds (release and ASan+UBSan), the Criterion unit tests, the
-# phoenix.js integration tests against both builds and 20 s of each libFuzzer target (scripts/fuzz.sh).
+# Runs every test: set-up and builds (release and ASan+UBSan), the Criterion unit tests, a smoke of the
+# load generator (release), the phoenix.js integration tests against both builds and 20 s of each
+# libFuzzer target (scripts/fuzz.sh).
 # Ends with one line "tests: N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
