@@ -226,6 +226,73 @@ static int bridge_send(void *ctx, const unsigned char *bytes, size_t len)
     return 0;
 }
 
+/* Numbering a history broadcast, atomically for the whole cluster: INCR the topic's counter, take (or
+ * set) its epoch, write both into the envelope and PUBLISH it, all in one script, so every node gets
+ * the topic's broadcasts in number order. Numbers are doubles in Lua: exact below 2^53; epochs are
+ * made below 2^52. struct.pack is the struct library Redis bundles with its Lua. */
+static const char sequence_script[] =
+    "local s = redis.call('INCR', KEYS[1])\n"
+    "local e = redis.call('GET', KEYS[2])\n"
+    "if not e then redis.call('SET', KEYS[2], ARGV[2]) e = ARGV[2] end\n"
+    "local env, off = ARGV[1], tonumber(ARGV[3])\n"
+    "local out = string.sub(env, 1, 12) .. struct.pack('>I8', s) .. string.sub(env, 21, off) ..\n"
+    "  struct.pack('>I8', tonumber(e)) .. string.sub(env, off + 9)\n"
+    "redis.call('PUBLISH', ARGV[4], out)\n"
+    "return {s, e}\n";
+
+struct seq_request {
+    struct bridge *b;
+    cluster_seq_fn fn;
+    void *arg;
+};
+
+static void on_seq_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+    struct seq_request *q = privdata;
+    redisReply *reply = r;
+    uint64_t seq = 0, epoch = 0;
+    if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+        reply->element[0]->type == REDIS_REPLY_INTEGER) {
+        seq = (uint64_t)reply->element[0]->integer;
+        const redisReply *e = reply->element[1];
+        epoch = e->type == REDIS_REPLY_STRING ? strtoull(e->str, NULL, 10)
+                : e->type == REDIS_REPLY_INTEGER ? (uint64_t)e->integer
+                                                 : 0;
+        if (!epoch)
+            seq = 0;
+    } else if (reply && reply->type == REDIS_REPLY_ERROR) {
+        log_msg(LOG_ERROR, "redis bridge: numbering a history broadcast failed: %s", reply->str);
+    }
+    if (q->b->stats.in_flight)
+        q->b->stats.in_flight--;
+    q->fn(q->arg, seq, epoch);
+    free(q);
+}
+
+static int bridge_sequence(void *ctx, const char *topic, const unsigned char *bytes, size_t len, size_t body_off,
+                           uint64_t epoch, cluster_seq_fn fn, void *arg)
+{
+    struct bridge *b = ctx;
+    if (b->stats.state != BRIDGE_UP || !b->pub || b->stats.in_flight >= BRIDGE_MAX_IN_FLIGHT)
+        return -1;
+    struct seq_request *q = malloc(sizeof(*q));
+    if (!q)
+        return -1;
+    *q = (struct seq_request){b, fn, arg};
+    char seq_key[300], epoch_key[300], epoch_s[24], off_s[24];
+    snprintf(seq_key, sizeof(seq_key), "cinder:seq:%s", topic);
+    snprintf(epoch_key, sizeof(epoch_key), "cinder:epoch:%s", topic);
+    snprintf(epoch_s, sizeof(epoch_s), "%llu", (unsigned long long)epoch);
+    snprintf(off_s, sizeof(off_s), "%zu", body_off);
+    if (redisAsyncCommand(b->pub, on_seq_reply, q, "EVAL %s 2 %s %s %b %s %s %s", sequence_script, seq_key,
+                          epoch_key, bytes, len, epoch_s, off_s, CINDER_CHANNEL_NODES) != REDIS_OK) {
+        free(q);
+        return -1;
+    }
+    b->stats.in_flight++;
+    return 0;
+}
+
 static void on_lost(void *arg, redisAsyncContext *ac)
 {
     struct bridge *b = arg;
@@ -292,7 +359,7 @@ struct bridge *bridge_create(struct server *s, struct lws_context *ctx, struct l
     b->vh = vh;
     b->ctx = ctx;
     b->heartbeat_ms = heartbeat_ms;
-    struct cluster_carrier carrier = {.send = bridge_send, .ctx = b};
+    struct cluster_carrier carrier = {.send = bridge_send, .sequence = bridge_sequence, .ctx = b};
     b->cluster = cluster_create(s, &carrier, heartbeat_ms, expire_ms);
     if (!b->cluster) {
         snprintf(err, errlen, "out of memory");

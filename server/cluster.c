@@ -10,6 +10,8 @@
 #include "cluster.h"
 
 #include "api.h"
+#include "channel.h"
+#include "conn.h"
 #include "envelope.h"
 #include "phx_json.h"
 #include "presence.h"
@@ -145,6 +147,101 @@ void cluster_on_local_broadcast(struct cluster *c, const struct broadcast *b)
     free(text);
 }
 
+/* A history broadcast waiting for its number. */
+struct pending_seq {
+    struct cluster *c;
+    char *topic, *event;
+    json_t *payload;
+    unsigned char *bin;
+    size_t bin_len;
+    uint64_t from_conn;
+};
+
+static void pending_free(struct pending_seq *p)
+{
+    free(p->topic);
+    free(p->event);
+    json_decref(p->payload);
+    free(p->bin);
+    free(p);
+}
+
+/* The number came (or not: seq 0): deliver here. Other nodes deliver from the envelope. */
+static void on_sequenced(void *arg, uint64_t seq, uint64_t epoch)
+{
+    struct pending_seq *p = arg;
+    struct cluster *c = p->c;
+    struct broadcast b = {.topic = p->topic,
+                          .event = p->event,
+                          .json = p->payload,
+                          .bin = p->bin,
+                          .bin_len = p->bin_len,
+                          .from_conn = p->from_conn};
+    if (seq)
+        c->stats.sequenced++;
+    else
+        c->stats.unsequenced++;
+    pubsub_deliver_sequenced(c->srv, &b, epoch, seq);
+    router_end_crashed(c->srv);
+    pending_free(p);
+}
+
+/* A random epoch a Lua number holds exactly (52 bits). */
+static uint64_t proposed_epoch(void)
+{
+    uint64_t e = ((uint64_t)rand() << 31 ^ (uint64_t)rand() << 10 ^ (uint64_t)rand()) & ((1ull << 52) - 1);
+    return e ? e : 1;
+}
+
+void cluster_publish_sequenced(struct cluster *c, const struct broadcast *b)
+{
+    struct pending_seq *p = calloc(1, sizeof(*p));
+    char *text = b->json ? json_dumps(b->json, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    if (!p || (b->json && !text) || !(p->topic = strdup(b->topic)) || !(p->event = strdup(b->event)) ||
+        (b->bin_len && !(p->bin = malloc(b->bin_len)))) {
+        free(text);
+        if (p)
+            pending_free(p);
+        c->stats.dropped++;
+        return;
+    }
+    p->c = c;
+    p->payload = b->json ? json_incref(b->json) : NULL;
+    if (b->bin_len)
+        memcpy(p->bin, b->bin, b->bin_len);
+    p->bin_len = b->bin_len;
+    p->from_conn = b->from ? b->from->conn->id : b->from_conn;
+
+    struct envelope e = {.kind = ENV_BROADCAST, .flags = ENV_FLAG_SEQUENCED, .origin = c->srv->node_id};
+    if (p->from_conn)
+        e.flags |= ENV_FLAG_FROM;
+    if (!b->json)
+        e.flags |= ENV_FLAG_BINARY;
+    snprintf(e.topic, sizeof(e.topic), "%s", b->topic);
+    snprintf(e.event, sizeof(e.event), "%s", b->event);
+    size_t plen = text ? strlen(text) : b->bin_len;
+    unsigned char *body = malloc(8 + plen);
+    int rc = -1;
+    if (body) {
+        memset(body, 0, 8); /* the epoch, written by the carrier */
+        memcpy(body + 8, text ? (const unsigned char *)text : b->bin, plen);
+        e.body = body;
+        e.body_len = 8 + plen;
+        phx_buf_reset(&c->buf);
+        if (envelope_encode(&e, &c->buf) == 0 && c->carrier.sequence)
+            rc = c->carrier.sequence(c->carrier.ctx, b->topic, (const unsigned char *)phx_buf_data(&c->buf),
+                                     c->buf.len, c->buf.len - e.body_len, proposed_epoch(), on_sequenced, p);
+    }
+    free(body);
+    free(text);
+    if (rc == 0) {
+        c->stats.sent++;
+        return;
+    }
+    c->stats.dropped++;
+    on_sequenced(p, 0, 0); /* local delivery never stops */
+}
+
 void cluster_on_local_presence(struct cluster *c, const char *topic, json_t *diff)
 {
     send_json(c, ENV_PRESENCE, ++c->presence_seq, topic, diff);
@@ -214,15 +311,29 @@ static json_t *body_json(const struct envelope *e)
 static int receive_broadcast(struct cluster *c, const struct envelope *e)
 {
     struct broadcast b = {.topic = e->topic, .event = e->event};
+    struct envelope body = *e;
+    uint64_t epoch = 0;
+    bool sequenced = e->flags & ENV_FLAG_SEQUENCED;
+    if (sequenced) {
+        if (e->body_len < 8 || !e->seq)
+            return -1;
+        for (int i = 0; i < 8; i++)
+            epoch = epoch << 8 | e->body[i];
+        body.body += 8;
+        body.body_len -= 8;
+    }
     json_t *payload = NULL;
     if (e->flags & ENV_FLAG_BINARY) {
-        b.bin = e->body;
-        b.bin_len = e->body_len;
-    } else if (!(payload = body_json(e))) {
+        b.bin = body.body;
+        b.bin_len = body.body_len;
+    } else if (!(payload = body_json(&body))) {
         return -1;
     }
     b.json = payload;
-    pubsub_deliver_local(c->srv, &b);
+    if (sequenced)
+        pubsub_deliver_sequenced(c->srv, &b, epoch, e->seq);
+    else
+        pubsub_deliver_local(c->srv, &b);
     json_decref(payload);
     return 0;
 }

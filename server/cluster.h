@@ -24,10 +24,20 @@ struct server;
 struct broadcast;
 struct cluster;
 
+/* The answer to a sequence request: the topic's number and epoch, or seq 0 when it failed. */
+typedef void (*cluster_seq_fn)(void *arg, uint64_t seq, uint64_t epoch);
+
 struct cluster_carrier {
     /* Hand bytes (borrowed) to every other node. 0 when sent or queued, -1 when dropped (the carrier is
      * down or saturated: nothing is kept for later). */
     int (*send)(void *ctx, const unsigned char *bytes, size_t len);
+    /* Number a history topic's envelope atomically for the whole cluster and hand it to every node
+     * (this one included) with the number written into the header (offset 12) and the topic's epoch
+     * into the first 8 body bytes (at body_off); a topic without an epoch yet takes `epoch`. Answers
+     * once through fn, later (never from inside this call). 0, or -1 when it cannot be sent (fn is not
+     * called). */
+    int (*sequence)(void *ctx, const char *topic, const unsigned char *bytes, size_t len, size_t body_off,
+                    uint64_t epoch, cluster_seq_fn fn, void *arg);
     void *ctx;
 };
 
@@ -40,6 +50,8 @@ struct cluster_stats {
     uint64_t state_syncs;       /* full states applied */
     uint64_t peers_expired;
     uint64_t last_probe_ms; /* when this node's own heartbeat last came back (0: never) */
+    uint64_t sequenced;   /* history broadcasts numbered by the cluster */
+    uint64_t unsequenced; /* history broadcasts delivered without a number (numbering away) */
 };
 
 /* New cluster state for s (borrowed; s->cluster is set by the caller). carrier copied. heartbeat_ms:
@@ -51,6 +63,10 @@ void cluster_destroy(struct cluster **c);
 
 /* Called by pubsub / presence for local events. b and diff borrowed. */
 void cluster_on_local_broadcast(struct cluster *c, const struct broadcast *b);
+/* A local broadcast on a history topic: numbered by the cluster, then delivered here (and on every
+ * node) through pubsub_deliver_sequenced; delivered here at once without a number when the numbering
+ * is unreachable. b borrowed (copied as needed). */
+void cluster_publish_sequenced(struct cluster *c, const struct broadcast *b);
 void cluster_on_local_presence(struct cluster *c, const char *topic, json_t *diff);
 
 /* One message from the carrier (bytes borrowed). 0, or a negative envelope error (counted as bad). */

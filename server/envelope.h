@@ -5,7 +5,9 @@
  *          1   version (1)
  *          2   kind                'B' broadcast, 'P' presence diff, 'H' heartbeat, 'R' state request,
  *                                  'S' full presence state
- *          3   flags               bit 0: broadcast_from, bit 1: binary payload
+ *          3   flags               bit 0: broadcast_from, bit 1: binary payload, bit 2: sequenced
+ *                                  (a history topic's broadcast: the body starts with the topic's
+ *                                  8-byte big-endian epoch, and the sequence number is the topic's)
  *          4   origin node id      8 bytes, big-endian
  *         12   sequence number     8 bytes, big-endian (presence kinds; 0 otherwise)
  *         20   len(topic)          1 byte
@@ -37,7 +39,7 @@ enum envelope_kind {
     ENV_STATE = 'S',
 };
 
-enum { ENV_FLAG_FROM = 1, ENV_FLAG_BINARY = 2 };
+enum { ENV_FLAG_FROM = 1, ENV_FLAG_BINARY = 2, ENV_FLAG_SEQUENCED = 4 };
 
 enum envelope_err {
     ENV_E_SHORT = -1,   /* shorter than its header or its declared fields */

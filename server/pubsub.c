@@ -13,10 +13,12 @@
 #include "channel.h"
 #include "cluster.h"
 #include "conn.h"
+#include "history.h"
 #include "phx_binary.h"
 #include "phx_json.h"
 #include "registry.h"
 #include "server.h"
+#include "topic_policy.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -51,11 +53,60 @@ static struct frame *encode_broadcast(struct server *s, enum phx_vsn vsn, const 
     return f;
 }
 
+/* The server's history store, made on first use (most servers have no history topic). */
+static struct topic_history *topic_history_of(struct server *s, const char *topic)
+{
+    if (!s->history && !(s->history = history_create()))
+        return NULL;
+    return history_get(s->history, topic, true);
+}
+
 long pubsub_broadcast(struct server *s, const struct broadcast *b)
 {
+    const struct topic_policy *pol = topic_policy_find(&s->policies, b->topic);
+    if (pol && pol->history_size) {
+        /* A history topic's broadcasts are numbered first: by the cluster (then delivered everywhere,
+         * here too, once numbered), or here on a single node. */
+        if (s->cluster) {
+            cluster_publish_sequenced(s->cluster, b);
+            return 0;
+        }
+        struct topic_history *th = topic_history_of(s, b->topic);
+        if (!th)
+            return -1;
+        return pubsub_deliver_sequenced(s, b, history_epoch(th), history_next_seq(th));
+    }
     long n = pubsub_deliver_local(s, b);
     if (s->cluster)
         cluster_on_local_broadcast(s->cluster, b);
+    return n;
+}
+
+long pubsub_deliver_sequenced(struct server *s, const struct broadcast *b, uint64_t epoch, uint64_t seq)
+{
+    const struct topic_policy *pol = topic_policy_find(&s->policies, b->topic);
+    struct topic_history *th = pol && pol->history_size ? topic_history_of(s, b->topic) : NULL;
+    if (!seq) {
+        if (th)
+            history_mark_unsequenced(th);
+        return pubsub_deliver_local(s, b);
+    }
+    /* The number travels in object payloads as "_seq": the same bytes for every subscriber. */
+    struct broadcast sb = *b;
+    json_t *stamped = NULL;
+    if (json_is_object(b->json)) {
+        stamped = json_copy(b->json);
+        if (!stamped || json_object_set_new(stamped, "_seq", json_integer((json_int_t)seq)) != 0) {
+            json_decref(stamped);
+            return -1;
+        }
+        sb.json = stamped;
+    }
+    if (th)
+        history_add(th, epoch, seq, b->event, sb.json, b->bin, b->bin_len, server_now_ms(), pol->history_size,
+                    pol->history_ttl_ms);
+    long n = pubsub_deliver_local(s, &sb);
+    json_decref(stamped);
     return n;
 }
 
@@ -78,7 +129,7 @@ long pubsub_deliver_local(struct server *s, const struct broadcast *b)
         }
         struct channel *ch = container_of(sub, struct channel, sub);
         struct conn *c = ch->conn;
-        if (ch == b->from || c->closing)
+        if (ch == b->from || c->closing || (b->from_conn && c->id == b->from_conn))
             continue;
         if (channel_intercepts(ch, b->event)) {
             if (ch->handler->handle_out(ch, b->event, &payload) == CH_CRASH)

@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct server;
 struct channel;
@@ -25,6 +26,8 @@ struct broadcast {
     const unsigned char *bin; /* payload when binary (json == NULL); borrowed */
     size_t bin_len;
     const struct channel *from; /* broadcast_from: skip this channel instance; NULL for everyone */
+    uint64_t from_conn;         /* the same, when the instance may be gone by now (a sequenced publish
+                                   answered later): skip that connection's channel on the topic; 0: none */
 };
 
 /* Deliver b to every local subscriber of b->topic and, in a cluster, to the other nodes. Returns the
@@ -32,5 +35,9 @@ struct broadcast {
 long pubsub_broadcast(struct server *s, const struct broadcast *b);
 /* Deliver b to the local subscribers only (what a broadcast from another node gets). */
 long pubsub_deliver_local(struct server *s, const struct broadcast *b);
+/* Deliver a history topic's broadcast numbered seq in epoch: kept in the topic's history, and its object
+ * payload carries "_seq": seq. seq 0: it could not be numbered (the cluster's numbering is away): it is
+ * delivered as it is and replays across it fail. */
+long pubsub_deliver_sequenced(struct server *s, const struct broadcast *b, uint64_t epoch, uint64_t seq);
 
 #endif

@@ -7,6 +7,7 @@
 #include "conn.h"
 #include "phx_topic.h"
 #include "registry.h"
+#include "history.h"
 #include "tracker.h"
 
 #include <uthash.h>
@@ -68,6 +69,8 @@ void server_destroy(struct server **sp)
         return;
     registry_destroy(&s->registry);
     tracker_destroy(&s->tracker);
+    history_destroy(&s->history);
+    topic_policies_cleanup(&s->policies);
     struct user_count *u, *tmp;
     HASH_ITER(hh, s->users, u, tmp)
     {

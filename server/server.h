@@ -10,6 +10,7 @@
 #include "lp_token.h"
 #include "options.h"
 #include "phx_buf.h"
+#include "topic_policy.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -80,6 +81,8 @@ struct server {
     const struct socket_handler *app; /* borrowed, static */
     struct registry *registry;        /* owned */
     struct tracker *tracker;          /* owned: presence state */
+    struct history *history;          /* owned: history topics' recent broadcasts (history.h) */
+    struct topic_policies policies;   /* owned: parsed from opt.topics (topic_policy.h) */
     struct cluster *cluster;          /* the other nodes (cluster.h), NULL when single-node; not owned */
     uint64_t node_id;                 /* random per process start */
     struct phx_buf scratch;           /* encode buffer reused by every encode on this loop */
