@@ -11,7 +11,9 @@ if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
 
 packages=(build-essential cmake pkg-config libwebsockets-dev libjansson-dev libhiredis-dev
           libcriterion-dev libssl-dev uthash-dev redis-server curl
-          clang libclang-rt-dev) # clang and its sanitizer/libFuzzer runtimes: scripts/fuzz.sh
+          clang libclang-rt-dev # clang and its sanitizer/libFuzzer runtimes: scripts/fuzz.sh
+          libsystemd-dev        # sd_notify for the systemd unit (server/notify.c)
+          python3)              # the sd_notify test's stand-in for systemd's notify socket
 # Headless Chromium for the dashboard's end-to-end tests: only for the test set-up (scripts/test.sh).
 if [ "${1:-}" = "--sanitize" ]; then packages+=(chromium); fi
 missing=()

@@ -11,6 +11,7 @@
 #include "endpoint.h"
 #include "handlers/demo.h"
 #include "log.h"
+#include "notify.h"
 #include "options.h"
 #include "server.h"
 
@@ -208,6 +209,7 @@ static int serve(int argc, char **argv)
     log_msg(LOG_INFO,
             "cinder %s listening on %s:%d (/socket/websocket, /socket/longpoll, POST /api/broadcast)",
             CINDER_VERSION, srv->opt.bind ? srv->opt.bind : "0.0.0.0", srv->opt.port);
+    notify_ready("serving");
     rc = 0;
     uint64_t drain_deadline = 0;
     for (;;) {
@@ -217,7 +219,9 @@ static int serve(int argc, char **argv)
         }
         if (hup_signals) {
             hup_signals = 0;
+            notify_reloading();
             reload(argc, argv, srv, ep);
+            notify_ready("serving");
         }
         if (term_signals > 1) {
             log_msg(LOG_WARN, "second signal: exiting now with %zu connections open", srv->nconns);
@@ -226,6 +230,7 @@ static int serve(int argc, char **argv)
         if (term_signals && !drain_deadline) {
             log_msg(LOG_INFO, "draining %zu connections within %llu ms", srv->nconns,
                     (unsigned long long)srv->opt.drain_timeout_ms);
+            notify_stopping();
             endpoint_start_drain(ep);
             drain_deadline = server_now_ms() + srv->opt.drain_timeout_ms + 2000;
         }

@@ -59,8 +59,10 @@ function canConnect(port, ms = 500) {
 }
 
 export class CinderServer {
-  constructor(args = []) {
+  /** args: cinder's arguments after --bind/--port; env: variables added to the environment. */
+  constructor(args = [], { env = {} } = {}) {
     this.extraArgs = args;
+    this.env = env;
     this.port = null;
     this.proc = null;
     this.stderrBuf = '';
@@ -112,7 +114,7 @@ export class CinderServer {
     const args = ['--bind', HOST, '--port', String(this.port)];
     if (process.env.CINDER_LOG_LEVEL) args.push('--log-level', process.env.CINDER_LOG_LEVEL);
     args.push(...this.extraArgs);
-    this.proc = spawn(CINDER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = spawn(CINDER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
     this.proc.stdout.setEncoding('utf8');
     this.proc.stderr.setEncoding('utf8');
     this.proc.stdout.on('data', (d) => {
