@@ -32,6 +32,7 @@ const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  '--disable-dev-shm-usage', // containers often have a 64 MB /dev/shm
 ];
 
 describe('dashboard in Chromium', { timeout: 110_000 }, () => {
