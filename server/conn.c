@@ -133,6 +133,9 @@ int conn_on_message(struct conn *c, const void *data, size_t len, bool binary)
     return c->closing ? -1 : 0;
 }
 
+/* The most of an oversized message read (and dropped) before its connection is closed anyway. */
+#define RX_DISCARD_MAX (64u * 1024u * 1024u)
+
 int conn_on_data(struct conn *c, const void *in, size_t len, bool first, bool final, bool binary,
                  size_t remaining)
 {
@@ -144,11 +147,23 @@ int conn_on_data(struct conn *c, const void *in, size_t len, bool first, bool fi
         phx_buf_reset(&c->rx);
         c->rx_binary = binary;
         c->rx_overflow = false;
+        c->rx_discarded = 0;
     }
-    /* Refuse before allocating: what arrived plus what is announced must fit. */
+    /* Refuse before allocating: what arrived plus what is announced must fit. An oversized message
+     * is read to its end without being kept, then the connection closes with 1009: closing while the
+     * client is still sending would reach it as a reset (1006) rather than as 1009. Reading on is
+     * bounded: past RX_DISCARD_MAX the connection is cut at once. */
     if (c->rx_overflow || c->rx.len + len + remaining > limit) {
-        conn_close(c, CLOSE_TOO_BIG, "message over max_frame_size");
-        return -1;
+        if (!c->rx_overflow) {
+            c->rx_overflow = true;
+            phx_buf_cleanup(&c->rx);
+        }
+        c->rx_discarded += len;
+        if (final || c->rx_discarded > RX_DISCARD_MAX) {
+            conn_close(c, CLOSE_TOO_BIG, "message over max_frame_size");
+            return -1;
+        }
+        return 0;
     }
     /* The common case: a whole message in one piece needs no copy. */
     if (first && final)

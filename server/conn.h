@@ -67,7 +67,8 @@ struct conn {
     struct outq q;
     struct phx_buf rx; /* a message being assembled from fragments; memory only while in use */
     bool rx_binary;
-    bool rx_overflow; /* the current message is over the limit: discard to its end */
+    bool rx_overflow;    /* the current message is over the limit: discard to its end */
+    size_t rx_discarded; /* bytes of the current oversized message dropped so far */
     bool closing;
     uint16_t close_code;
     uint16_t peer_close_code; /* the code of the peer's close frame, if it sent one first */

@@ -98,7 +98,11 @@ static int on_event(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
 static const struct lws_protocols protocols[] = {
     /* Named "phoenix" so the subprotocol phoenix.js offers with authToken is answered as Phoenix does. */
-    {"phoenix", on_event, sizeof(struct session), 4096, 0, NULL, 0},
+    /* rx_buffer_size 512: libwebsockets keeps this receive buffer per connection for its whole life;
+     * 512 B instead of the 4 KiB default took idle RSS from 5.97 to 2.54 KiB per connection
+     * (tests/bench conns, 19,000 connections). Bigger messages just arrive in more pieces (conn.c
+     * assembles them). */
+    {"phoenix", on_event, sizeof(struct session), 512, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 

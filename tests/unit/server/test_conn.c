@@ -46,12 +46,18 @@ Test(conn, whole_message_in_one_piece)
     cr_assert_null(c->rx.mem);
 }
 
-Test(conn, announced_size_over_limit_closes_1009_before_allocating)
+Test(conn, announced_size_over_limit_is_dropped_to_its_end_then_closes_1009)
 {
-    cr_assert_eq(conn_on_data(c, "[", 1, true, false, false, 1000), -1);
+    cr_assert_eq(conn_on_data(c, "[", 1, true, false, false, 1000), 0, "read on, keep nothing");
+    cr_assert_null(c->rx.mem, "nothing was allocated for it");
+    cr_assert_not(c->closing);
+    char rest[500];
+    memset(rest, ' ', sizeof(rest));
+    cr_assert_eq(conn_on_data(c, rest, sizeof(rest), false, false, false, 499), 0);
+    cr_assert_null(c->rx.mem);
+    cr_assert_eq(conn_on_data(c, rest, sizeof(rest) - 1, false, true, false, 0), -1, "its end: close");
     cr_assert(c->closing);
     cr_assert_eq(c->close_code, 1009);
-    cr_assert_null(c->rx.mem);
     cr_assert_eq(mock_of(c)->closes, 1);
     /* a closing connection takes nothing more */
     cr_assert_eq(conn_on_data(c, "x", 1, true, true, false, 0), -1);
@@ -63,7 +69,20 @@ Test(conn, accumulated_size_over_limit_closes_1009)
     char chunk[40];
     memset(chunk, ' ', sizeof(chunk));
     cr_assert_eq(conn_on_data(c, chunk, sizeof(chunk), true, false, false, 0), 0);
-    cr_assert_eq(conn_on_data(c, chunk, sizeof(chunk), false, false, false, 0), -1);
+    cr_assert_eq(conn_on_data(c, chunk, sizeof(chunk), false, false, false, 0), 0, "over: dropped");
+    cr_assert_null(c->rx.mem, "what was assembled is freed at once");
+    cr_assert_eq(conn_on_data(c, chunk, sizeof(chunk), false, true, false, 0), -1);
+    cr_assert_eq(c->close_code, 1009);
+}
+
+Test(conn, an_endless_oversized_message_is_cut_without_waiting_for_its_end)
+{
+    static char chunk[1 << 20];
+    cr_assert_eq(conn_on_data(c, chunk, sizeof(chunk), true, false, false, 0), 0);
+    int rc = 0;
+    for (int i = 0; i < 70 && rc == 0; i++)
+        rc = conn_on_data(c, chunk, sizeof(chunk), false, false, false, 0);
+    cr_assert_eq(rc, -1, "cut after 64 MiB dropped");
     cr_assert_eq(c->close_code, 1009);
 }
 
