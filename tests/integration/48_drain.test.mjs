@@ -95,7 +95,7 @@ describe('drain on SIGTERM', { timeout: 120_000 }, () => {
         rejoinAfterMs: () => 200,
         timeout: 5000,
       });
-      s.onClose((e) => closes.push(e.code));
+      s.onClose((e) => closes.push({ i, code: e.code }));
       const ch = s.channel('telemetry:drain');
       ch.on('tick', (p) => ticks.set(i, p.n));
       s.connect();
@@ -113,9 +113,12 @@ describe('drain on SIGTERM', { timeout: 120_000 }, () => {
     A.stopping = true;
     assert.equal(exit.code, 0, A.describe());
     assert.ok(Date.now() - started < 3000 + 2500, 'within the drain timeout');
-    await waitUntil(() => closes.length >= N, 5000, 'the clients to see every close');
-    assert.equal(closes.length, N, `every socket closed once (${closes.length})`);
-    assert.ok(closes.every((c) => c === 1012), `close codes: ${[...new Set(closes)]}`);
+    // Every socket was closed with 1012. A client that reconnected to A in the instant before the
+    // balancer noticed A's /ready turn 503 is drained again (another 1012) or refused (1006).
+    const drained = () => new Set(closes.filter((c) => c.code === 1012).map((c) => c.i));
+    await waitUntil(() => drained().size === N, 5000, 'the clients to see every 1012');
+    const codes = new Set(closes.map((c) => c.code));
+    assert.ok([...codes].every((c) => c === 1012 || c === 1006), `close codes: ${[...codes]}`);
 
     // every client reconnects and rejoins on B
     await waitUntil(async () => {
