@@ -63,11 +63,12 @@ void channel_destroy(struct channel **chp, enum ch_exit reason)
     if (!ch)
         return;
     *chp = NULL;
+    if ((ch->active || ch->joined) && !ch->terminated && ch->handler->terminate) {
+        ch->terminated = true;
+        ch->handler->terminate(ch, reason);
+    }
+    /* ch->handler is not read past this point: terminate may have released it (handler.h). */
     if (ch->active) {
-        if (!ch->terminated && ch->handler->terminate) {
-            ch->terminated = true;
-            ch->handler->terminate(ch, reason);
-        }
         /* Unsubscribed first: the leave diff is for the others. */
         registry_unsubscribe(ch->conn->srv->registry, &ch->sub);
         presence_channel_ended(ch);
@@ -157,6 +158,21 @@ const char *channel_topic(const struct channel *ch)
 const char *channel_user_id(const struct channel *ch)
 {
     return ch->conn->user_id;
+}
+
+const void *channel_handler_data(const struct channel *ch)
+{
+    return ch->handler->data;
+}
+
+json_t *channel_assigns(const struct channel *ch)
+{
+    return ch->conn->assigns;
+}
+
+size_t channel_topic_subscribers(const struct channel *ch)
+{
+    return registry_topic_subscribers(registry_find(ch->conn->srv->registry, ch->topic));
 }
 
 int channel_push(struct channel *ch, const char *event, const struct ch_payload *payload)

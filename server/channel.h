@@ -29,6 +29,7 @@ struct channel {
     struct channel *crash_next; /* in the server's list of channels to end as crashed */
     bool crash_pending;
     bool active;
+    bool joined; /* the handler's join returned CH_OK: terminate is owed even if activation failed */
     bool terminated;
     const char *topic; /* in the same allocation */
     void *state;       /* in the same allocation, or NULL */

@@ -88,6 +88,7 @@ void conn_destroy(struct conn **cp)
     phx_buf_cleanup(&c->rx);
     free(c->user_id);
     free(c->socket_id);
+    json_decref(c->assigns);
     free(c);
 }
 

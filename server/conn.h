@@ -61,6 +61,7 @@ struct conn {
     enum phx_vsn vsn;
     char *user_id;            /* owned */
     char *socket_id;          /* owned, or NULL */
+    json_t *assigns;          /* owned reference, or NULL: the app's connect_result.assigns (handler.h) */
     struct reg_sub id_sub;    /* kind SUB_SOCKET_ID on socket_id */
     struct channel *channels; /* owned list */
     unsigned nchannels;

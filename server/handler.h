@@ -23,6 +23,7 @@
 #include <stddef.h>
 
 struct channel;
+struct options;
 struct query;
 
 /* A payload: JSON (json != NULL) or raw bytes from a V2 binary frame (json == NULL). Borrowed. */
@@ -65,6 +66,9 @@ enum ch_exit {
 struct channel_handler {
     /* Topic pattern: exact ("lobby") or a prefix ending in '*' ("room:*"). First match wins. */
     const char *pattern;
+    /* The handler's own configuration, for hooks shared by several tables (channel_handler_data); the
+     * core never reads it. NULL for a handler that is its code alone. */
+    const void *data;
     /* Bytes of per-channel state, zeroed before join; see channel_state(). */
     size_t state_size;
     /* NULL-terminated list of events that go through handle_out for each subscriber, or NULL. */
@@ -86,16 +90,37 @@ struct channel_handler {
      * CH_CRASH. */
     int (*handle_out)(struct channel *ch, const char *event, const struct ch_payload *payload);
     /* Runs exactly once for every channel whose join returned CH_OK, whatever ended it. Release what
-     * the state holds here; the state memory itself belongs to the core. */
+     * the state holds here; the state memory itself belongs to the core. It is the last hook, and the core
+     * reads nothing of this table after it returns: a table that lives only as long as its channels hold
+     * it (handlers/generic.c) may be released here. */
     void (*terminate)(struct channel *ch, enum ch_exit reason);
+};
+
+/* What the transport knows of a connecting client, for the app's connect (Phoenix's params and
+ * connect_info). Everything borrowed, valid during the call. */
+struct connect_info {
+    const struct query *params; /* the URL query, vsn included */
+    /* phoenix.js's authToken: the `base64url.bearer.phx.<B64>` entry of Sec-WebSocket-Protocol, decoded
+     * (WebSocket), or the X-Phoenix-AuthToken header (long-poll); NULL when the client sent none */
+    const char *auth_token;
+    const struct options *opt; /* the settings in force (jwt_secret, jwt_leeway_ms, ...) */
+};
+
+/* What the app's connect answers. The core zeroes it before the call and takes every pointer set in it
+ * (stolen), whether connect accepts or refuses. */
+struct connect_result {
+    char *user_id;      /* malloc'd; required to accept */
+    char *socket_id;    /* malloc'd or NULL: the connection subscribes to that topic and a "disconnect"
+                           broadcast there closes it */
+    json_t *assigns;    /* a new reference or NULL: data for the socket's channels (Phoenix's socket
+                           assigns), read with channel_assigns; e.g. {"channels": [...]} from a token's claim */
+    const char *reason; /* static text or NULL: why connect refused, for the transport's log line */
 };
 
 /* The socket-level part of an app (Phoenix's UserSocket): who may connect, and the channel routes. */
 struct socket_handler {
-    /* params borrowed. Accept: return 0 with *user_id set (malloc'd, stolen by the core) and optionally
-     * *socket_id (malloc'd, stolen; the connection subscribes to that topic and a "disconnect" broadcast
-     * there closes it). Refuse: return -1 (the transport answers HTTP 403). */
-    int (*connect)(const struct query *params, char **user_id, char **socket_id);
+    /* Accept: return 0 with out->user_id set. Refuse: return -1 (the transport answers HTTP 403). */
+    int (*connect)(const struct connect_info *info, struct connect_result *out);
     /* NULL-terminated route table. */
     const struct channel_handler *const *channels;
 };
@@ -107,6 +132,12 @@ void *channel_state(struct channel *ch);
 /* Borrowed, valid for the channel's life. */
 const char *channel_topic(const struct channel *ch);
 const char *channel_user_id(const struct channel *ch);
+/* The data of the handler table this channel was routed to (channel_handler.data), borrowed. */
+const void *channel_handler_data(const struct channel *ch);
+/* The socket's assigns from connect (connect_result.assigns), borrowed; NULL when it set none. */
+json_t *channel_assigns(const struct channel *ch);
+/* Subscribers of this channel's topic on this node (during join, not counting the joiner). */
+size_t channel_topic_subscribers(const struct channel *ch);
 
 /* Push an event to this channel's client only. 0 or negative error. */
 int channel_push(struct channel *ch, const char *event, const struct ch_payload *payload);

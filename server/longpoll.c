@@ -297,6 +297,19 @@ static const char *request_token(struct lws *wsi, const struct query *q, char *b
     return buf;
 }
 
+/* phoenix.js's authToken, sent raw in X-Phoenix-AuthToken by its LongPoll: malloc'd, or NULL. */
+static char *request_auth_token(struct lws *wsi)
+{
+    static const char hdr[] = "x-phoenix-authtoken:";
+    int len = lws_hdr_custom_length(wsi, hdr, (int)sizeof(hdr) - 1);
+    char *tok = len > 0 ? malloc((size_t)len + 1) : NULL;
+    if (tok && lws_hdr_custom_copy(wsi, tok, len + 1, hdr, (int)sizeof(hdr) - 1) <= 0) {
+        free(tok);
+        tok = NULL;
+    }
+    return tok;
+}
+
 /* The session the token names, with the verification outcome in *vrc (LP_TOKEN_*). */
 static struct lp_session *token_session(struct longpoll *lp, const char *tok, int *vrc)
 {
@@ -336,18 +349,24 @@ static void get_new_session(struct longpoll *lp, struct lp_request *r, struct qu
     if (tok && (vrc == LP_TOKEN_OK || vrc == LP_TOKEN_E_EXPIRED))
         query_drop(q, "token", tok);
     enum phx_vsn vsn = phx_vsn_parse(query_get(q, "vsn"));
-    char *user_id = NULL, *socket_id = NULL;
-    if (vsn == PHX_VSN_INVALID || server_connect(lp->srv, q, &user_id, &socket_id) != 0) {
-        log_msg(LOG_DEBUG, "long-poll connect refused (403)");
+    struct connect_result who = {.reason = "unsupported vsn"};
+    char *auth = vsn == PHX_VSN_INVALID ? NULL : request_auth_token(r->wsi);
+    if (vsn == PHX_VSN_INVALID || server_connect(lp->srv, q, auth, &who) != 0) {
+        free(auth);
+        log_msg(LOG_DEBUG, "long-poll connect refused (403): %s",
+                who.reason ? who.reason : "refused by the app");
         answer_status(r, 403);
         return;
     }
+    free(auth);
+    char *user_id = who.user_id, *socket_id = who.socket_id;
     enum admit a = server_admit(lp->srv, user_id, server_now_ms());
     if (a != ADMIT_OK) {
         /* phoenix.js treats any status but 200/204/410 as an error and reconnects with backoff */
         log_conn(LOG_DEBUG, 0, user_id, NULL, "long-poll refused: %s", server_admit_reason(a));
         free(user_id);
         free(socket_id);
+        json_decref(who.assigns);
         answer_status(r, a == ADMIT_USER ? 429 : 503);
         return;
     }
@@ -355,11 +374,16 @@ static void get_new_session(struct longpoll *lp, struct lp_request *r, struct qu
     if (!sess) {
         free(user_id);
         free(socket_id);
+        json_decref(who.assigns);
         answer(r, 200, NULL);
         return;
     }
     sess->lp = lp;
     sess->conn = conn_create(lp->srv, &lp_transport, sess, vsn, user_id, socket_id);
+    if (sess->conn)
+        sess->conn->assigns = who.assigns;
+    else
+        json_decref(who.assigns);
     if (!sess->conn) {
         free(sess);
         log_msg(LOG_ERROR, "out of memory opening a long-poll session");

@@ -7,12 +7,15 @@
  *   cinder checkconfig -c FILE                       validate a config file: exit 0, or 1 with why
  *   cinder genconfig                                 print a complete default config
  *   cinder version                                   print the version
+ *   cinder gentoken --user U [--ttl 1h] [--channel P ...]  print an HS256 JWT signed with jwt_secret
  */
 #include "endpoint.h"
 #include "handlers/demo.h"
+#include "jwt.h"
 #include "log.h"
 #include "notify.h"
 #include "options.h"
+#include "phx_topic.h"
 #include "server.h"
 
 #include <signal.h>
@@ -20,6 +23,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef CINDER_VERSION
@@ -118,6 +122,106 @@ static int cmd_genconfig(void)
     printf("%s\n", text);
     free(text);
     return 0;
+}
+
+static const char gentoken_usage[] =
+    "usage: cinder gentoken --user U [--ttl DURATION] [--channel PATTERN ...] [-c FILE] [--jwt-secret S]\n"
+    "Print an HS256 JWT for testing: sub = U, iat = now, exp = now + ttl (default 1h), and a \"channels\"\n"
+    "claim when --channel is given (topic patterns for generic channels with \"join\": \"claim\").\n"
+    "The secret is jwt_secret from the usual sources: -c FILE, CINDER_JWT_SECRET, --jwt-secret.\n";
+
+/* `cinder gentoken`: its own arguments are taken out of argv; the rest are settings (for the secret). */
+static int cmd_gentoken(int argc, char **argv)
+{
+    const char *user = NULL, *ttl_text = "1h";
+    json_t *channels = json_array();
+    char **rest = calloc((size_t)argc + 1, sizeof(*rest));
+    int nrest = 0, rc = 2;
+    struct options o;
+    char err[512];
+    char *token = NULL;
+    json_t *claims = NULL;
+    if (!channels || !rest)
+        goto out;
+    rest[nrest++] = argv[0];
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *value = NULL;
+        static const char *const own[] = {"--user", "--ttl", "--channel"};
+        size_t k = 0;
+        for (; k < 3; k++) {
+            size_t n = strlen(own[k]);
+            if (!strncmp(a, own[k], n) && a[n] == '=') {
+                value = a + n + 1;
+                break;
+            }
+            if (!strcmp(a, own[k])) {
+                if (i + 1 >= argc) {
+                    fprintf(stderr, "cinder gentoken: %s needs a value\n%s", a, gentoken_usage);
+                    goto out;
+                }
+                value = argv[++i];
+                break;
+            }
+        }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(gentoken_usage, stdout);
+            rc = 0;
+            goto out;
+        }
+        if (k == 0)
+            user = value;
+        else if (k == 1)
+            ttl_text = value;
+        else if (k == 2 && (!phx_topic_valid(value, strlen(value)) ||
+                            json_array_append_new(channels, json_string(value)))) {
+            fprintf(stderr, "cinder gentoken: --channel '%s' is not a topic pattern\n", value);
+            goto out;
+        } else if (k == 3)
+            rest[nrest++] = argv[i];
+    }
+    uint64_t ttl_ms;
+    if (!user || !*user) {
+        fprintf(stderr, "cinder gentoken: --user is required\n%s", gentoken_usage);
+        goto out;
+    }
+    if (parse_duration_ms(ttl_text, &ttl_ms) != 0 || ttl_ms < 1000) {
+        fprintf(stderr, "cinder gentoken: --ttl '%s' is not a duration of at least 1s (e.g. 30m, 1h)\n",
+                ttl_text);
+        goto out;
+    }
+    int b = build_options(nrest, rest, &o, warn_to_stderr, err, sizeof(err));
+    if (b != 0) {
+        if (b < 0)
+            fprintf(stderr, "cinder gentoken: %s\n", err);
+        rc = b < 0 ? 2 : 0;
+        goto out;
+    }
+    if (!o.jwt_secret) {
+        fprintf(stderr,
+                "cinder gentoken: no jwt_secret (set it with -c FILE, CINDER_JWT_SECRET or --jwt-secret)\n");
+        options_cleanup(&o);
+        rc = 1;
+        goto out;
+    }
+    json_int_t now = (json_int_t)time(NULL);
+    claims = json_pack("{sssIsI}", "sub", user, "iat", now, "exp", now + (json_int_t)(ttl_ms / 1000));
+    if (claims && json_array_size(channels))
+        json_object_set(claims, "channels", channels);
+    token = claims ? jwt_sign(claims, o.jwt_secret, strlen(o.jwt_secret)) : NULL;
+    options_cleanup(&o);
+    if (!token) {
+        fprintf(stderr, "cinder gentoken: out of memory\n");
+        rc = 1;
+        goto out;
+    }
+    printf("%s\n", token);
+    rc = 0;
+out:
+    free(token);
+    json_decref(claims);
+    json_decref(channels);
+    free(rest);
+    return rc;
 }
 
 static void apply_logging(const struct options *o)
@@ -256,6 +360,8 @@ int main(int argc, char **argv)
         return cmd_genconfig();
     if (!strcmp(cmd, "checkconfig"))
         return cmd_checkconfig(argc - 1, argv + 1);
+    if (!strcmp(cmd, "gentoken"))
+        return cmd_gentoken(argc - 1, argv + 1);
     if (!strcmp(cmd, "serve"))
         return serve(argc - 1, argv + 1);
     return serve(argc, argv);

@@ -8,6 +8,9 @@
  */
 #include "options.h"
 
+#include "handlers/generic.h"
+#include "jwt.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -31,6 +34,7 @@ enum kind {
     K_REDIS,  /* char *, redis://... */
     K_LOGLEVEL,
     K_LOGFORMAT,
+    K_JSON, /* json_t *, owned; checked by the field's `check`; config file only (JSON has no flag form) */
 };
 
 struct field {
@@ -41,16 +45,23 @@ struct field {
     unsigned long long min, max;
     bool reload; /* SIGHUP may change it */
     const char *help;
+    /* K_JSON: 0, or -1 with err saying why (v borrowed) */
+    int (*check)(const json_t *v, char *err, size_t errlen);
 };
 
 #define F(k, kind, def, min, max, reload, help)                                                              \
     {                                                                                                        \
-#k, kind, offsetof(struct options, k), def, min, max, reload, help                                   \
+#k, kind, offsetof(struct options, k), def, min, max, reload, help, NULL                             \
     }
 /* A setting whose struct member has another name (durations are stored as milliseconds: `_ms`). */
 #define FM(k, m, kind, def, min, max, reload, help)                                                          \
     {                                                                                                        \
-        k, kind, offsetof(struct options, m), def, min, max, reload, help                                    \
+        k, kind, offsetof(struct options, m), def, min, max, reload, help, NULL                              \
+    }
+/* A setting holding JSON (K_JSON), read from the config file only; def is its JSON text. */
+#define FJ(k, def, reload, check, help)                                                                      \
+    {                                                                                                        \
+#k, K_JSON, offsetof(struct options, k), def, 0, 0, reload, help, check                              \
     }
 #define MIB (1024ull * 1024ull)
 
@@ -91,12 +102,20 @@ static const struct field fields[] = {
        "heartbeat to the other nodes"),
     FM("cluster_expiry", cluster_expiry_ms, K_DURATION, "5s", 20, 3600000, false,
        "a node silent this long is gone; its presence leaves"),
+    F(jwt_secret, K_STRING, NULL, 0, 0, true,
+      "HS256 secret (32+ bytes): connect tokens must be JWTs signed with it, sub = user id; unset: the demo "
+      "rule (token = user id)"),
+    FM("jwt_leeway", jwt_leeway_ms, K_DURATION, "0s", 0, 300000, true,
+       "clock skew allowed on a token's exp and nbf"),
+    FJ(channels, "[]", true, generic_channels_check,
+       "generic channels: [{\"pattern\": \"chat:*\", \"join\": \"any\", ...}] (README, Generic channels)"),
 };
 
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
 #undef F
 #undef FM
+#undef FJ
 
 /* ---- value parsing ---- */
 
@@ -181,6 +200,22 @@ static int set_string(struct options *o, const struct field *f, const char *text
     return 0;
 }
 
+/* Set a K_JSON field to a deep copy of v (borrowed) once its check passes. 0, or -1 with err. */
+static int set_json_value(struct options *o, const struct field *f, const json_t *v, char *err, size_t errlen)
+{
+    if (f->check && f->check(v, err, errlen) != 0)
+        return -1;
+    json_t *copy = json_deep_copy(v);
+    if (!copy) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    json_t **p = member(o, f);
+    json_decref(*p);
+    *p = copy;
+    return 0;
+}
+
 /* Set f from its text form. 0, or -1 with err saying why (without the setting's name). */
 static int set_text(struct options *o, const struct field *f, const char *text, char *err, size_t errlen)
 {
@@ -251,6 +286,15 @@ static int set_text(struct options *o, const struct field *f, const char *text, 
                 return *(enum log_format *)member(o, f) = (enum log_format)i, 0;
         snprintf(err, errlen, "'%s' is not one of auto, text, json", text);
         return -1;
+    case K_JSON: {
+        /* Only defaults come here as text; the environment and flags do not set JSON settings. */
+        json_t *v = json_loads(text, 0, NULL);
+        int rc = v ? set_json_value(o, f, v, err, errlen) : -1;
+        if (!v)
+            snprintf(err, errlen, "not JSON");
+        json_decref(v);
+        return rc;
+    }
     }
     return -1;
 range:
@@ -270,6 +314,8 @@ range:
 static int set_json(struct options *o, const struct field *f, json_t *v, char *err, size_t errlen)
 {
     char text[64];
+    if (f->kind == K_JSON)
+        return set_json_value(o, f, v, err, errlen);
     if (json_is_string(v))
         return set_text(o, f, json_string_value(v), err, errlen);
     if (json_is_null(v) && (f->kind == K_STRING || f->kind == K_DIR || f->kind == K_REDIS))
@@ -325,9 +371,12 @@ void options_defaults(struct options *o)
 
 void options_cleanup(struct options *o)
 {
-    for (size_t i = 0; i < NFIELDS; i++)
+    for (size_t i = 0; i < NFIELDS; i++) {
         if (is_string(&fields[i]))
             free(*(char **)member(o, &fields[i]));
+        else if (fields[i].kind == K_JSON)
+            json_decref(*(json_t **)member(o, &fields[i]));
+    }
     free(o->config_path);
     memset(o, 0, sizeof(*o));
 }
@@ -337,6 +386,12 @@ int options_copy(struct options *dst, const struct options *src)
     *dst = *src;
     bool ok = true;
     for (size_t i = 0; i < NFIELDS; i++) {
+        if (fields[i].kind == K_JSON) {
+            json_t **j = member(dst, &fields[i]);
+            if (*j && !(*j = json_deep_copy(*j)))
+                ok = false;
+            continue;
+        }
         if (!is_string(&fields[i]))
             continue;
         char **p = member(dst, &fields[i]);
@@ -429,6 +484,8 @@ int options_load_env(struct options *o, char *err, size_t errlen)
     }
     char name[64], why[200];
     for (size_t i = 0; i < NFIELDS; i++) {
+        if (fields[i].kind == K_JSON)
+            continue; /* config file only */
         snprintf(name, sizeof(name), "CINDER_%s", fields[i].key);
         for (char *c = name; *c; c++)
             *c = (char)toupper((unsigned char)*c);
@@ -456,6 +513,12 @@ int options_validate(const struct options *o, char *err, size_t errlen)
         snprintf(err, errlen, "tls_cert and tls_key go together");
         return -1;
     }
+    if (o->jwt_secret && strlen(o->jwt_secret) < JWT_MIN_SECRET_LEN) {
+        /* RFC 7518 3.2: an HS256 key at least as long as the hash */
+        snprintf(err, errlen, "jwt_secret must be at least %d bytes (it is %zu)", JWT_MIN_SECRET_LEN,
+                 strlen(o->jwt_secret));
+        return -1;
+    }
     return 0;
 }
 
@@ -478,6 +541,11 @@ static void print_usage(FILE *out)
           out);
     for (size_t i = 0; i < NFIELDS; i++) {
         char flag[64];
+        if (fields[i].kind == K_JSON) {
+            snprintf(flag, sizeof(flag), "%s (file only)", fields[i].key);
+            fprintf(out, "  %-28s %s\n", flag, fields[i].help);
+            continue;
+        }
         snprintf(flag, sizeof(flag), "--%s", fields[i].key);
         for (char *c = flag + 2; *c; c++)
             if (*c == '_')
@@ -485,7 +553,9 @@ static void print_usage(FILE *out)
         fprintf(out, "  %-28s %s%s%s%s\n", flag, fields[i].help, fields[i].def ? " (default " : "",
                 fields[i].def ? (*fields[i].def ? fields[i].def : "''") : "", fields[i].def ? ")" : "");
     }
-    fputs("\nSIZE: bytes, or with k/KiB, m/MiB (\"1MiB\"). DURATION: seconds, or with ms, s, m (\"25s\").\n",
+    fputs("\nSIZE: bytes, or with k/KiB, m/MiB (\"1MiB\"). DURATION: seconds, or with ms, s, m (\"25s\").\n"
+          "Settings marked (file only) hold JSON: set them in the config file; no flag or CINDER_* sets "
+          "them.\n",
           out);
 }
 
@@ -507,12 +577,14 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
     struct option longopts[NFIELDS + 4];
     char names[NFIELDS][64];
     size_t n = 0;
-    for (size_t i = 0; i < NFIELDS; i++, n++) {
+    for (size_t i = 0; i < NFIELDS; i++) {
         snprintf(names[i], sizeof(names[i]), "%s", fields[i].key);
         for (char *c = names[i]; *c; c++)
             if (*c == '_')
                 *c = '-';
-        longopts[n] =
+        if (fields[i].kind == K_JSON)
+            continue; /* config file only */
+        longopts[n++] =
             (struct option){names[i], fields[i].kind == K_BOOL ? optional_argument : required_argument, NULL,
                             OPT_FIELD0 + (int)i};
     }
@@ -603,6 +675,8 @@ static json_t *value_json(const struct options *o, const struct field *f)
         return json_string(level_names[*(const enum log_level *)p]);
     case K_LOGFORMAT:
         return json_string(format_names[*(const enum log_format *)p]);
+    case K_JSON:
+        return *(json_t *const *)p ? json_deep_copy(*(json_t *const *)p) : json_null();
     }
     return json_null();
 }

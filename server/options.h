@@ -57,6 +57,12 @@ struct options {
     char *redis_url;               /* redis://host:port/db joins a cluster (bridge.h); NULL: single node */
     uint64_t cluster_heartbeat_ms; /* 1 s: heartbeat to the other nodes */
     uint64_t cluster_expiry_ms;    /* 5 s: a node silent this long is gone (its presence leaves) */
+    /* auth */
+    char *jwt_secret; /* HS256 key (>= 32 bytes): connect tokens are JWTs (jwt.h); NULL: the app's own rule */
+    uint64_t jwt_leeway_ms; /* 0: clock skew allowed on a token's exp and nbf */
+    /* generic channels (handlers/generic.h): a JSON array of channel objects, [] by default; valid once
+     * loaded (the schema's check ran). Config file only. */
+    json_t *channels;
     /* where this came from */
     char *config_path;        /* the config file read, or NULL */
     bool static_dir_explicit; /* static_dir was set by file, environment or flag (not the default) */

@@ -147,6 +147,7 @@ static int route_join(struct conn *c, struct channel *existing, const struct phx
     struct ch_reply reply = {0};
     struct ch_payload params = payload_of(m);
     int rc = h->join ? h->join(ch, &params, &reply) : CH_OK;
+    ch->joined = rc == CH_OK;
     if (rc == CH_OK && channel_activate(ch) != 0)
         rc = CH_CRASH;
     if (rc == CH_OK) {

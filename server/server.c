@@ -5,6 +5,7 @@
 #include "server.h"
 
 #include "conn.h"
+#include "handlers/generic.h"
 #include "phx_topic.h"
 #include "registry.h"
 #include "history.h"
@@ -51,7 +52,10 @@ struct server *server_create(const struct options *opt, const struct socket_hand
     s->node_id = random_node_id();
     s->registry = registry_create();
     s->tracker = tracker_create(s->node_id);
-    if (!s->registry || !s->tracker || lp_token_key_init(&s->lp_token_key) != LP_TOKEN_OK) {
+    char err[256];
+    s->channels = generic_channels_create(s->opt.channels, err, sizeof(err));
+    if (!s->registry || !s->tracker || !s->channels || lp_token_key_init(&s->lp_token_key) != LP_TOKEN_OK) {
+        generic_channels_unref(&s->channels);
         registry_destroy(&s->registry);
         tracker_destroy(&s->tracker);
         options_cleanup(&s->opt);
@@ -71,6 +75,7 @@ void server_destroy(struct server **sp)
     tracker_destroy(&s->tracker);
     history_destroy(&s->history);
     topic_policies_cleanup(&s->policies);
+    generic_channels_unref(&s->channels);
     struct user_count *u, *tmp;
     HASH_ITER(hh, s->users, u, tmp)
     {
@@ -87,8 +92,17 @@ void server_destroy(struct server **sp)
 int server_apply_options(struct server *s, const struct options *o)
 {
     struct options copy;
+    char err[256];
     if (options_copy(&copy, o) != 0)
         return -1;
+    /* New joins route through the new set; channels joined before keep the old one alive (generic.h). */
+    struct generic_channels *channels = generic_channels_create(copy.channels, err, sizeof(err));
+    if (!channels) {
+        options_cleanup(&copy);
+        return -1;
+    }
+    generic_channels_unref(&s->channels);
+    s->channels = channels;
     options_cleanup(&s->opt);
     s->opt = copy;
     if (s->rate_tokens > s->opt.connection_rate)
@@ -204,16 +218,20 @@ unsigned server_user_connections(const struct server *s, const char *user_id)
     return u ? u->count : 0;
 }
 
-int server_connect(struct server *s, const struct query *params, char **user_id, char **socket_id)
+int server_connect(struct server *s, const struct query *params, const char *auth_token,
+                   struct connect_result *out)
 {
-    *user_id = NULL;
-    *socket_id = NULL;
+    memset(out, 0, sizeof(*out));
+    const struct connect_info info = {.params = params, .auth_token = auth_token, .opt = &s->opt};
     if (!s->app->connect)
         return -1;
-    if (s->app->connect(params, user_id, socket_id) != 0 || !*user_id) {
-        free(*user_id);
-        free(*socket_id);
-        *user_id = *socket_id = NULL;
+    if (s->app->connect(&info, out) != 0 || !out->user_id) {
+        const char *reason = out->reason;
+        free(out->user_id);
+        free(out->socket_id);
+        json_decref(out->assigns);
+        memset(out, 0, sizeof(*out));
+        out->reason = reason;
         return -1;
     }
     return 0;
@@ -221,6 +239,9 @@ int server_connect(struct server *s, const struct query *params, char **user_id,
 
 const struct channel_handler *server_route(const struct server *s, const char *topic)
 {
+    const struct channel_handler *configured = generic_channels_route(s->channels, topic);
+    if (configured)
+        return configured;
     for (const struct channel_handler *const *h = s->app->channels; h && *h; h++)
         if (phx_topic_match((*h)->pattern, topic))
             return *h;

@@ -18,6 +18,7 @@
 struct channel;
 struct cluster;
 struct conn;
+struct generic_channels;
 struct registry;
 struct tracker;
 struct query;
@@ -92,6 +93,9 @@ struct server {
     uint64_t next_conn_id;
     struct server_stats stats;
     struct lp_token_key lp_token_key; /* signs long-poll session tokens; drawn at creation */
+    /* One reference: the configured channels (opt.channels), routed before the app's; replaced by
+     * server_apply_options (handlers/generic.h). */
+    struct generic_channels *channels;
 };
 
 /* New server (caller owns; server_destroy). opt copied, app borrowed. NULL when out of memory. */
@@ -114,9 +118,13 @@ int server_user_add(struct server *s, const char *user_id);
 void server_user_remove(struct server *s, const char *user_id);
 unsigned server_user_connections(const struct server *s, const char *user_id);
 
-/* Run the app's connect: 0 with the user id and socket id set (caller owns), or -1 refused. */
-int server_connect(struct server *s, const struct query *params, char **user_id, char **socket_id);
-/* The first channel handler whose pattern matches topic (borrowed), or NULL. */
+/* Run the app's connect on the URL query and phoenix.js's authToken (both borrowed; auth_token NULL when
+ * absent) under the current settings. 0 with *out filled (caller owns what it holds: free the ids,
+ * json_decref the assigns), or -1 refused (*out zeroed but for the reason, static text or NULL). */
+int server_connect(struct server *s, const struct query *params, const char *auth_token,
+                   struct connect_result *out);
+/* The handler for topic (borrowed): the first configured channel whose pattern matches, else the app's
+ * first match, else NULL. A configured channel's handler stays valid while its set is held (generic.h). */
 const struct channel_handler *server_route(const struct server *s, const char *topic);
 /* Close every connection silent for longer than idle_timeout_ms (1000, "idle timeout"). */
 void server_sweep_idle(struct server *s, uint64_t now_ms);

@@ -3,6 +3,7 @@
  */
 #include "ws.h"
 
+#include "auth_token.h"
 #include "conn.h"
 #include "endpoint.h"
 #include "log.h"
@@ -18,6 +19,11 @@
 _Static_assert(FRAME_HEADROOM >= LWS_PRE, "frames must leave LWS_PRE bytes for libwebsockets");
 
 #define WS_PATH "/socket/websocket"
+/* The longest Sec-WebSocket-Protocol value libwebsockets 4.1.6 can pick a subprotocol from: it copies the
+ * list into a 128-byte buffer (lws_process_ws_upgrade) and drops the connection when it is longer (still
+ * so upstream; lws issue #254). phoenix.js's authToken entry is `base64url.bearer.phx.` + btoa(token), so
+ * tokens up to 72 bytes fit after "phoenix, "; a JWT does not. */
+#define WS_PROTOCOL_LIST_MAX 126
 /* Seconds a closing connection may take to flush its close frame before it is cut. */
 #define WS_CLOSE_GRACE_S 5
 
@@ -65,20 +71,45 @@ static bool ws_path_ok(struct lws *wsi)
     return n > 0 && strcmp(path, WS_PATH) == 0;
 }
 
-/* vsn and connect for this request: 0 with *vsn and the ids (caller owns), or -1 refused. */
-static int ws_authenticate(struct server *s, struct lws *wsi, enum phx_vsn *vsn, char **user_id,
-                           char **socket_id)
+/* phoenix.js's authToken, from the Sec-WebSocket-Protocol header (auth_token.h): 0 with *token
+ * (malloc'd, or NULL when the client sent none), or -1 when the bearer entry is garbled. */
+static int ws_auth_token(struct lws *wsi, char **token)
+{
+    *token = NULL;
+    int len = lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL);
+    if (len <= 0)
+        return 0;
+    char *hdr = malloc((size_t)len + 1);
+    int rc = hdr && lws_hdr_copy(wsi, hdr, len + 1, WSI_TOKEN_PROTOCOL) >= 0
+                 ? auth_token_from_protocols(hdr, token)
+                 : -1;
+    free(hdr);
+    return rc;
+}
+
+/* vsn and connect for this request: 0 with *vsn and *out (caller owns what it holds), or -1 refused
+ * (out->reason may say why). */
+static int ws_authenticate(struct server *s, struct lws *wsi, enum phx_vsn *vsn, struct connect_result *out)
 {
     struct query q;
+    char *token = NULL;
     query_init(&q);
+    memset(out, 0, sizeof(*out));
     int rc = -1;
     if (ws_read_query(wsi, &q) != 0)
         goto out;
     *vsn = phx_vsn_parse(query_get(&q, "vsn"));
-    if (*vsn == PHX_VSN_INVALID)
+    if (*vsn == PHX_VSN_INVALID) {
+        out->reason = "unsupported vsn";
         goto out;
-    rc = server_connect(s, &q, user_id, socket_id);
+    }
+    if (ws_auth_token(wsi, &token) != 0) {
+        out->reason = "garbled authToken subprotocol";
+        goto out;
+    }
+    rc = server_connect(s, &q, token, out);
 out:
+    free(token);
     query_cleanup(&q);
     return rc;
 }
@@ -119,14 +150,25 @@ int ws_on_confirm_upgrade(struct server *s, struct lws *wsi)
         log_msg(LOG_INFO, "websocket refused (403): origin not in allowed_origins");
         return ws_refuse(wsi, HTTP_STATUS_FORBIDDEN, 0);
     }
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) > WS_PROTOCOL_LIST_MAX) {
+        /* libwebsockets would hang up without a word: say why instead */
+        log_msg(LOG_INFO,
+                "websocket refused (431): Sec-WebSocket-Protocol over %d bytes (an authToken over 72 "
+                "bytes: send it as the token parameter, or over long-poll)",
+                WS_PROTOCOL_LIST_MAX);
+        return ws_refuse(wsi, 431, 0);
+    }
     enum phx_vsn vsn;
-    char *user_id, *socket_id;
-    if (ws_authenticate(s, wsi, &vsn, &user_id, &socket_id) != 0) {
-        log_msg(LOG_DEBUG, "websocket connect refused (403)");
+    struct connect_result who;
+    if (ws_authenticate(s, wsi, &vsn, &who) != 0) {
+        log_msg(LOG_DEBUG, "websocket connect refused (403): %s",
+                who.reason ? who.reason : "refused by the app");
         return ws_refuse(wsi, HTTP_STATUS_FORBIDDEN, 0);
     }
+    char *user_id = who.user_id;
     enum admit a = server_admit(s, user_id, server_now_ms());
-    free(socket_id);
+    free(who.socket_id);
+    json_decref(who.assigns);
     if (a != ADMIT_OK) {
         log_conn(LOG_DEBUG, 0, user_id, NULL, "websocket refused: %s", server_admit_reason(a));
         free(user_id);
@@ -157,15 +199,18 @@ static void ws_tune_deflate(const struct options *o, struct lws *wsi)
 int ws_on_established(struct server *s, struct lws *wsi, struct session *ss)
 {
     enum phx_vsn vsn;
-    char *user_id, *socket_id;
-    if (ws_authenticate(s, wsi, &vsn, &user_id, &socket_id) != 0)
+    struct connect_result who;
+    /* Checked again at the upgrade's end: the answer may have changed (a token expired, a reload). */
+    if (ws_authenticate(s, wsi, &vsn, &who) != 0)
         return -1;
     ws_tune_deflate(&s->opt, wsi);
-    ss->conn = conn_create(s, &ws_transport, wsi, vsn, user_id, socket_id);
+    ss->conn = conn_create(s, &ws_transport, wsi, vsn, who.user_id, who.socket_id);
     if (!ss->conn) {
+        json_decref(who.assigns);
         log_msg(LOG_ERROR, "out of memory accepting a websocket");
         return -1;
     }
+    ss->conn->assigns = who.assigns;
     log_conn(LOG_DEBUG, ss->conn->id, ss->conn->user_id, NULL, "websocket open, vsn %d", (int)vsn);
     return 0;
 }

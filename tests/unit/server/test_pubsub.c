@@ -158,9 +158,9 @@ static const struct channel_handler i_handler = {
     .terminate = i_terminate,
 };
 static const struct channel_handler *const i_routes[] = {&i_handler, NULL};
-static int i_connect(const struct query *q, char **user, char **sid)
+static int i_connect(const struct connect_info *info, struct connect_result *out)
 {
-    *user = strdup("x");
+    out->user_id = strdup("x");
     return 0;
 }
 static const struct socket_handler i_app = {.connect = i_connect, .channels = i_routes};

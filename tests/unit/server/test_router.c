@@ -299,9 +299,9 @@ static const struct channel_handler t_handler = {
     .terminate = t_terminate,
 };
 static const struct channel_handler *const t_routes[] = {&t_handler, NULL};
-static int t_connect(const struct query *q, char **user, char **sid)
+static int t_connect(const struct connect_info *info, struct connect_result *out)
 {
-    *user = strdup("u");
+    out->user_id = strdup("u");
     return 0;
 }
 static const struct socket_handler t_app = {.connect = t_connect, .channels = t_routes};
