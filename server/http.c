@@ -183,7 +183,9 @@ int http_on_request(struct server *s, struct lws *wsi, struct session *ss, const
         return 0; /* the body follows */
     }
     if (is_ops_path(path))
-        return post ? respond_error(wsi, ss, 405, "use GET", true) : on_ops(s, wsi, ss, path);
+        return lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0
+                   ? on_ops(s, wsi, ss, path)
+                   : respond_error(wsi, ss, 405, "use GET", true);
     if (strcmp(path, "/socket/websocket") == 0)
         return respond_error(wsi, ss, 400, "websocket upgrade required", post);
     if (!post && s->opt.static_dir && strncmp(path, "/socket/", 8) != 0 && strncmp(path, "/api/", 5) != 0)

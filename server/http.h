@@ -5,7 +5,8 @@
  *   POST /api/broadcast        -> api_broadcast (202 / 400), 413 over max_body_size, 405 other methods
  *   GET  /socket/websocket     -> 400 (an upgrade is required)
  *   GET  /metrics              -> the Prometheus exposition (metrics.h), text/plain; version=0.0.4
- *   GET  /health, /ready       -> liveness and readiness (health.h), 200 / 503; POST to these: 405
+ *   GET  /health, /ready       -> liveness and readiness (health.h), 200 / 503; other methods on these
+ *                                 three: 405
  *   any  /socket/longpoll      -> the long-poll transport (longpoll.h), which owns the request from here
  *   GET/HEAD other paths       -> a file under --static-dir (static_files.h, static_http.h), 400 / 404
  *   anything else              -> 404

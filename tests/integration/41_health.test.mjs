@@ -56,9 +56,10 @@ describe('health: single node', { timeout: 30_000 }, () => {
     await readyBecomes(ctx.port, 200, 3000, '/ready 200 after a connection left');
   });
 
-  test('POST /ready and POST /health are 405', async () => {
-    for (const path of ['/ready', '/health']) {
-      assert.equal((await request(ctx.port, { method: 'POST', path, body: '{}' })).status, 405, path);
+  test('methods other than GET on /ready, /health, /metrics are 405', async () => {
+    for (const path of ['/ready', '/health', '/metrics']) {
+      assert.equal((await request(ctx.port, { method: 'POST', path, body: '{}' })).status, 405, `POST ${path}`);
+      assert.equal((await request(ctx.port, { method: 'PUT', path, body: '{}' })).status, 405, `PUT ${path}`);
     }
   });
 });
