@@ -593,7 +593,9 @@ enum options_result options_parse(struct options *o, int argc, char **argv, FILE
     longopts[n++] = (struct option){"config", required_argument, NULL, OPT_CONFIG};
     longopts[n] = (struct option){NULL, 0, NULL, 0};
 
-    optind = 1;
+    /* 0, not 1: glibc then forgets everything of the previous parse, including a half-read group of
+     * short options ("-Vc") that would otherwise be continued from the previous argv. */
+    optind = 0;
     opterr = 0;
     int opt, idx = 0;
     char why[200];

@@ -119,3 +119,20 @@ Test(options, static_dir)
     char *file[] = {"cinder", "--static-dir", "/etc/passwd"};
     cr_assert_eq(parse(&o, file, 3, err), OPTIONS_ERROR);
 }
+
+/* Found by fuzz_config: a parse that stopped inside a group of short options ("-Vc": --version ends it
+ * before c) left getopt pointing into that argv, and the next parse, of another argv, went on from
+ * there (reading freed memory when the first argv was gone). */
+Test(options, a_parse_starts_afresh_after_one_stopped_in_a_group)
+{
+    struct options o;
+    options_defaults(&o);
+    char err[256];
+    char *first[] = {"cinder", "-Vc", "stale.json"};
+    cr_assert_eq(parse(&o, first, 3, err), OPTIONS_EXIT);
+    char *second[] = {"cinder", "--port", "4100"};
+    cr_assert_eq(parse(&o, second, 3, err), OPTIONS_RUN, "%s", err);
+    cr_assert_eq(o.port, 4100);
+    cr_assert_null(o.config_path);
+    options_cleanup(&o);
+}
