@@ -224,6 +224,16 @@ static int set_text(struct options *o, const struct field *f, const char *text, 
     uint64_t ms;
     const char *unit;
     struct stat st;
+    /* Every setting must be writable as JSON (genconfig, and the comparison a reload makes): a string
+     * that is not UTF-8 (possible in a flag or the environment) is refused, as a config file would be. */
+    if (f->kind == K_STRING || f->kind == K_DIR || f->kind == K_REDIS) {
+        json_t *as_json = json_string(text);
+        json_decref(as_json);
+        if (!as_json) {
+            snprintf(err, errlen, "not valid UTF-8");
+            return -1;
+        }
+    }
     switch (f->kind) {
     case K_INT:
     case K_UINT:

@@ -136,3 +136,26 @@ Test(options, a_parse_starts_afresh_after_one_stopped_in_a_group)
     cr_assert_null(o.config_path);
     options_cleanup(&o);
 }
+
+/* Found by fuzz_config: a flag value that is not UTF-8 was taken, then left out of options_to_json
+ * (genconfig) and made every reload see a change to a restart-only setting. Settings are UTF-8. */
+Test(options, string_settings_are_utf8)
+{
+    struct options o;
+    options_defaults(&o);
+    char err[256];
+    char *bad[] = {"cinder", "--bind", "\xff\xfe"};
+    cr_assert_eq(parse(&o, bad, 3, err), OPTIONS_ERROR);
+    cr_assert(strstr(err, "--bind") && strstr(err, "UTF-8"), "%s", err);
+    cr_assert_null(o.bind);
+    char *redis[] = {"cinder", "--redis", "redis://h\xc3/0"};
+    cr_assert_eq(parse(&o, redis, 3, err), OPTIONS_ERROR);
+    cr_assert_null(o.redis_url);
+    char *good[] = {"cinder", "--bind", "h\xc3\xb4te"};
+    cr_assert_eq(parse(&o, good, 3, err), OPTIONS_RUN, "%s", err);
+    cr_assert_str_eq(o.bind, "h\xc3\xb4te");
+    json_t *j = options_to_json(&o);
+    cr_assert_str_eq(json_string_value(json_object_get(j, "bind")), "h\xc3\xb4te");
+    json_decref(j);
+    options_cleanup(&o);
+}
