@@ -146,3 +146,24 @@ export class Publisher {
   /** Ends retries in progress (they reject) and closes the kept-alive connections. */
   close(): void;
 }
+
+/** What a rejoin of a recoverable channel found (recoverableChannel's onRecovery). */
+export interface RecoveryResult {
+  /** true: every missed message follows (already on its way, in order); false: refetch. */
+  recovered: boolean;
+  epoch: string;
+  seq: number;
+}
+
+/** A phoenix.js Channel that asks for what it missed on every rejoin. */
+export interface RecoverableChannel extends Channel {
+  /** The last message number seen and its epoch (null before the first join). */
+  cursor(): { seq: number | null; epoch: string | null };
+}
+
+export function recoverableChannel(
+  socket: Socket,
+  topic: string,
+  params?: object | (() => object),
+  opts?: { onRecovery?: (r: RecoveryResult) => void },
+): RecoverableChannel;

@@ -183,10 +183,32 @@ int conn_on_data(struct conn *c, const void *in, size_t len, bool first, bool fi
 
 int conn_push(struct conn *c, struct frame *f)
 {
+    return conn_push_policy(c, f, SLOW_CLOSE);
+}
+
+/* A subscriber with this many frames queued is behind: conflation applies to it. Fewer is a burst a
+ * reader that keeps up drains at its next write. */
+#define CONFLATE_BEHIND 32
+
+int conn_push_policy(struct conn *c, struct frame *f, enum slow_policy policy)
+{
     if (c->closing)
         return -1;
-    if (c->q.bytes > 0 && c->q.bytes + f->len > c->srv->opt.max_queue_size) {
-        c->srv->stats.slow_consumer_closes++;
+    struct server_stats *st = &c->srv->stats;
+    long delta;
+    if (f->ckey && c->q.count >= CONFLATE_BEHIND && outq_replace(&c->q, f, &delta)) {
+        st->queue_bytes = (size_t)((long)st->queue_bytes + delta);
+        st->slow_conflated++;
+        return 0;
+    }
+    size_t limit = c->srv->opt.max_queue_size, dropped;
+    while (policy != SLOW_CLOSE && c->q.bytes > 0 && c->q.bytes + f->len > limit &&
+           outq_drop_oldest_broadcast(&c->q, &dropped)) {
+        st->queue_bytes -= dropped;
+        st->slow_dropped[policy]++;
+    }
+    if (c->q.bytes > 0 && c->q.bytes + f->len > limit) {
+        st->slow_consumer_closes++;
         conn_close(c, CLOSE_POLICY, "slow consumer: write queue over max_queue_size");
         return -1;
     }

@@ -18,6 +18,7 @@
 #include "phx_msg.h"
 #include "phx_vsn.h"
 #include "registry.h"
+#include "topic_policy.h"
 #include "server.h"
 
 #include <stdbool.h>
@@ -101,6 +102,12 @@ int conn_push(struct conn *c, struct frame *f);
 void conn_pop(struct conn *c, bool written);
 /* The peer sent a close frame with code (0: none); counted as its disconnect code (metrics). */
 void conn_on_peer_close(struct conn *c, uint16_t code);
+
+/* conn_push for a broadcast of a topic with a slow-consumer policy (topic_policy.h): a frame with a
+ * conflation key replaces the queued one of the same key once the connection is behind; at the queue
+ * limit, SLOW_DROP_OLDEST and SLOW_CONFLATE drop the oldest queued broadcasts instead of closing (and
+ * close only when no broadcast is left to drop). 0, or -1 when f was not queued. */
+int conn_push_policy(struct conn *c, struct frame *f, enum slow_policy policy);
 
 /* Encode m for this connection (its serializer; a binary message as bin_kind) and queue it. m borrowed.
  * 0 or negative (phx_err, or -1 when not queued). */

@@ -17,6 +17,7 @@ struct frame *frame_create(const void *bytes, size_t len, bool binary)
     atomic_init(&f->refs, 1);
     f->len = (uint32_t)len;
     f->binary = binary;
+    f->ckey = 0;
     f->broadcast = false;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

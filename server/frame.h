@@ -25,6 +25,7 @@ struct frame {
     uint32_t len;         /* bytes of data */
     bool binary;          /* a WebSocket binary message rather than text */
     bool broadcast;       /* a broadcast's shared frame (pubsub.c): its writes are timed (metrics) */
+    uint64_t ckey;        /* conflation key (topic and key value hashed, topic_policy.h); 0: none */
     uint64_t created_us;  /* monotonic microseconds at creation (server_now_us's clock) */
     unsigned char _mem[]; /* FRAME_HEADROOM bytes, then the data */
 };

@@ -170,6 +170,13 @@ static void render_connections(struct out *o, const struct server *s)
     one(o, "cinder_slow_consumer_closes_total", "counter",
         "Connections closed (1008) because their write queue passed max_queue_size.",
         st->slow_consumer_closes);
+    family(o, "cinder_slow_consumer_dropped_total", "counter",
+           "Broadcasts dropped from slow consumers' queues, by the topic's slow_consumer policy.");
+    for (int p = SLOW_DROP_OLDEST; p <= SLOW_CONFLATE; p++)
+        put(o, "cinder_slow_consumer_dropped_total{policy=\"%s\"} %llu\n",
+            slow_policy_name((enum slow_policy)p), (unsigned long long)st->slow_dropped[p]);
+    one(o, "cinder_slow_consumer_conflated_total", "counter",
+        "Queued broadcasts replaced by a newer one with the same conflation key.", st->slow_conflated);
     one(o, "cinder_draining", "gauge", "1 while the server drains (SIGTERM): new connections are refused.",
         s->draining);
 }

@@ -10,6 +10,7 @@
 
 #include "handlers/generic.h"
 #include "jwt.h"
+#include "topic_policy.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -109,6 +110,9 @@ static const struct field fields[] = {
        "clock skew allowed on a token's exp and nbf"),
     FJ(channels, "[]", true, generic_channels_check,
        "generic channels: [{\"pattern\": \"chat:*\", \"join\": \"any\", ...}] (README, Generic channels)"),
+    FJ(topics, "[]", true, topic_policies_check,
+       "topic policies: [{\"pattern\": \"telemetry:*\", \"history\": {\"size\": 1000, \"ttl\": \"10m\"}, "
+       "\"conflate\": \"id\", \"slow_consumer\": \"conflate\"}] (README, Recovery and slow consumers)"),
 };
 
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))

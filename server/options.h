@@ -63,6 +63,9 @@ struct options {
     /* generic channels (handlers/generic.h): a JSON array of channel objects, [] by default; valid once
      * loaded (the schema's check ran). Config file only. */
     json_t *channels;
+    /* per-pattern topic policies (topic_policy.h): history, conflation, slow-consumer policy; [] by
+     * default. Config file only. */
+    json_t *topics;
     /* where this came from */
     char *config_path;        /* the config file read, or NULL */
     bool static_dir_explicit; /* static_dir was set by file, environment or flag (not the default) */

@@ -76,3 +76,43 @@ void outq_cleanup(struct outq *q)
     free(q->ring);
     outq_init(q);
 }
+
+bool outq_replace(struct outq *q, struct frame *f, long *delta)
+{
+    if (!f->ckey)
+        return false;
+    /* newest first: a key queued twice (not possible once conflating) would keep the later place */
+    for (uint32_t i = q->count; i-- > 0;) {
+        struct frame **slot = &q->ring[(q->head + i) % q->cap];
+        if ((*slot)->ckey != f->ckey)
+            continue;
+        *delta = (long)f->len - (long)(*slot)->len;
+        q->bytes = q->bytes - (*slot)->len + f->len;
+        frame_unref(slot);
+        frame_ref(f);
+        *slot = f;
+        return true;
+    }
+    return false;
+}
+
+bool outq_drop_oldest_broadcast(struct outq *q, size_t *len)
+{
+    for (uint32_t i = 0; i < q->count; i++) {
+        uint32_t at = (q->head + i) % q->cap;
+        struct frame *f = q->ring[at];
+        if (!f->broadcast)
+            continue;
+        *len = f->len;
+        q->bytes -= f->len;
+        frame_unref(&f);
+        /* close the hole: shift the frames after it one place towards the head */
+        for (uint32_t k = i; k + 1 < q->count; k++)
+            q->ring[(q->head + k) % q->cap] = q->ring[(q->head + k + 1) % q->cap];
+        q->count--;
+        if (!q->count)
+            q->head = 0;
+        return true;
+    }
+    return false;
+}

@@ -18,6 +18,7 @@
 
 #include "frame.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,12 @@ int outq_push(struct outq *q, struct frame *f);
 struct frame *outq_peek(const struct outq *q);
 /* Drop the oldest frame. No-op when empty. */
 void outq_pop(struct outq *q);
+/* Put f (a new reference is taken) in the place of the queued frame with the same non-zero ckey, whose
+ * reference is dropped. *delta gets the change in bytes. false (nothing changed) when there is none. */
+bool outq_replace(struct outq *q, struct frame *f, long *delta);
+/* Remove the oldest queued broadcast frame (replies and pushes stay), dropping its reference; *len gets
+ * its size. false when the queue holds no broadcast. */
+bool outq_drop_oldest_broadcast(struct outq *q, size_t *len);
 /* Drop every frame and free the ring; the queue is empty and usable afterwards. */
 void outq_cleanup(struct outq *q);
 

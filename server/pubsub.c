@@ -14,6 +14,7 @@
 #include "cluster.h"
 #include "conn.h"
 #include "history.h"
+#include "recovery.h"
 #include "phx_binary.h"
 #include "phx_json.h"
 #include "registry.h"
@@ -21,9 +22,33 @@
 #include "topic_policy.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+
+/* FNV-1a, continued from h. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ ((const unsigned char *)p)[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* The topic and the value of the payload's key field, hashed; 0 when the payload has no such key. */
+static uint64_t conflation_key(const struct broadcast *b, const char *key)
+{
+    json_t *v = json_object_get(b->json, key);
+    if (!v)
+        return 0;
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!text)
+        return 0;
+    uint64_t h = fnv(0xcbf29ce484222325ull, b->topic, strlen(b->topic) + 1);
+    h = fnv(h, text, strlen(text));
+    free(text);
+    return h ? h : 1;
+}
 
 /* Encode b for serializer vsn into a new frame (caller owns), or NULL when it cannot be expressed
  * (binary payload for V1) or memory ran out. */
@@ -53,8 +78,7 @@ static struct frame *encode_broadcast(struct server *s, enum phx_vsn vsn, const 
     return f;
 }
 
-/* The server's history store, made on first use (most servers have no history topic). */
-static struct topic_history *topic_history_of(struct server *s, const char *topic)
+struct topic_history *pubsub_topic_history(struct server *s, const char *topic)
 {
     if (!s->history && !(s->history = history_create()))
         return NULL;
@@ -71,7 +95,7 @@ long pubsub_broadcast(struct server *s, const struct broadcast *b)
             cluster_publish_sequenced(s->cluster, b);
             return 0;
         }
-        struct topic_history *th = topic_history_of(s, b->topic);
+        struct topic_history *th = pubsub_topic_history(s, b->topic);
         if (!th)
             return -1;
         return pubsub_deliver_sequenced(s, b, history_epoch(th), history_next_seq(th));
@@ -85,18 +109,22 @@ long pubsub_broadcast(struct server *s, const struct broadcast *b)
 long pubsub_deliver_sequenced(struct server *s, const struct broadcast *b, uint64_t epoch, uint64_t seq)
 {
     const struct topic_policy *pol = topic_policy_find(&s->policies, b->topic);
-    struct topic_history *th = pol && pol->history_size ? topic_history_of(s, b->topic) : NULL;
+    struct topic_history *th = pol && pol->history_size ? pubsub_topic_history(s, b->topic) : NULL;
     if (!seq) {
         if (th)
             history_mark_unsequenced(th);
         return pubsub_deliver_local(s, b);
     }
-    /* The number travels in object payloads as "_seq": the same bytes for every subscriber. */
+    /* The number travels in object payloads as "_seq", its epoch as "_epoch" (16 hex digits): the same
+     * bytes for every subscriber. */
     struct broadcast sb = *b;
     json_t *stamped = NULL;
     if (json_is_object(b->json)) {
         stamped = json_copy(b->json);
-        if (!stamped || json_object_set_new(stamped, "_seq", json_integer((json_int_t)seq)) != 0) {
+        char hex[17];
+        recovery_epoch_hex(epoch, hex);
+        if (!stamped || json_object_set_new(stamped, "_seq", json_integer((json_int_t)seq)) != 0 ||
+            json_object_set_new(stamped, "_epoch", json_string(hex)) != 0) {
             json_decref(stamped);
             return -1;
         }
@@ -112,6 +140,9 @@ long pubsub_deliver_sequenced(struct server *s, const struct broadcast *b, uint6
 
 long pubsub_deliver_local(struct server *s, const struct broadcast *b)
 {
+    const struct topic_policy *pol = topic_policy_find(&s->policies, b->topic);
+    enum slow_policy slow = pol ? pol->slow : SLOW_CLOSE;
+    uint64_t ckey = pol && pol->conflate_key ? conflation_key(b, pol->conflate_key) : 0;
     s->stats.broadcasts++;
     struct reg_topic *t = registry_find(s->registry, b->topic);
     if (!t)
@@ -141,8 +172,10 @@ long pubsub_deliver_local(struct server *s, const struct broadcast *b)
         if (!tried[v]) {
             tried[v] = true;
             enc[v] = encode_broadcast(s, v, b);
+            if (enc[v])
+                enc[v]->ckey = ckey;
         }
-        if (enc[v] && conn_push(c, enc[v]) == 0)
+        if (enc[v] && conn_push_policy(c, enc[v], slow) == 0)
             delivered++;
     }
     for (int v = 0; v < 3; v++)

@@ -15,6 +15,7 @@
 
 struct server;
 struct channel;
+struct topic_history;
 
 /* Registry subscriber kinds. */
 enum { SUB_CHANNEL = 1, SUB_SOCKET_ID = 2 };
@@ -39,5 +40,7 @@ long pubsub_deliver_local(struct server *s, const struct broadcast *b);
  * payload carries "_seq": seq. seq 0: it could not be numbered (the cluster's numbering is away): it is
  * delivered as it is and replays across it fail. */
 long pubsub_deliver_sequenced(struct server *s, const struct broadcast *b, uint64_t epoch, uint64_t seq);
+/* The history of topic (borrowed; created with a fresh epoch on first use), NULL on OOM. */
+struct topic_history *pubsub_topic_history(struct server *s, const char *topic);
 
 #endif

@@ -16,6 +16,7 @@
 #include "channel.h"
 #include "conn.h"
 #include "phx_topic.h"
+#include "recovery.h"
 #include "server.h"
 
 #include <stdio.h>
@@ -150,8 +151,12 @@ static int route_join(struct conn *c, struct channel *existing, const struct phx
     ch->joined = rc == CH_OK;
     if (rc == CH_OK && channel_activate(ch) != 0)
         rc = CH_CRASH;
+    struct recovery rec = {0};
     if (rc == CH_OK) {
+        /* a history topic: where it stands, and what this client missed, right after the reply */
+        recovery_prepare(c->srv, m->topic, m->json, &reply.response, &rec);
         conn_send_reply(c, ch->join_ref, m->ref, m->topic, "ok", reply.response, NULL, 0);
+        recovery_replay(c, m->topic, &rec);
     } else {
         if (rc == CH_REFUSE)
             conn_send_reply(c, m->join_ref, m->ref, m->topic, reply.status ? reply.status : "error",

@@ -54,7 +54,10 @@ struct server *server_create(const struct options *opt, const struct socket_hand
     s->tracker = tracker_create(s->node_id);
     char err[256];
     s->channels = generic_channels_create(s->opt.channels, err, sizeof(err));
-    if (!s->registry || !s->tracker || !s->channels || lp_token_key_init(&s->lp_token_key) != LP_TOKEN_OK) {
+    if (!s->registry || !s->tracker || !s->channels ||
+        topic_policies_parse(s->opt.topics, &s->policies) != 0 ||
+        lp_token_key_init(&s->lp_token_key) != LP_TOKEN_OK) {
+        topic_policies_cleanup(&s->policies);
         generic_channels_unref(&s->channels);
         registry_destroy(&s->registry);
         tracker_destroy(&s->tracker);
@@ -97,10 +100,15 @@ int server_apply_options(struct server *s, const struct options *o)
         return -1;
     /* New joins route through the new set; channels joined before keep the old one alive (generic.h). */
     struct generic_channels *channels = generic_channels_create(copy.channels, err, sizeof(err));
-    if (!channels) {
+    struct topic_policies policies;
+    if (!channels || topic_policies_parse(copy.topics, &policies) != 0) {
+        generic_channels_unref(&channels);
         options_cleanup(&copy);
         return -1;
     }
+    /* Topic policies apply from the next broadcast and the next join on. */
+    topic_policies_cleanup(&s->policies);
+    s->policies = policies;
     generic_channels_unref(&s->channels);
     s->channels = channels;
     options_cleanup(&s->opt);

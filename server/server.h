@@ -49,6 +49,8 @@ struct server_stats {
     uint64_t deliveries;
     uint64_t messages_in;
     uint64_t slow_consumer_closes;
+    uint64_t slow_dropped[3]; /* by enum slow_policy: broadcasts dropped for slow consumers */
+    uint64_t slow_conflated;  /* queued broadcasts replaced by a newer one of the same key */
     uint64_t bad_frames;
     /* per transport */
     uint64_t connections[TRANSPORT_KINDS]; /* gauge: open now */

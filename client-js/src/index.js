@@ -6,4 +6,5 @@ export { Channel, Presence, Socket } from 'phoenix';
 export { createSocket, endpointUrl, watchConnection } from './socket.js';
 export { CinderError, JoinError, PushError, TimeoutError, joinChannel, pushAsync } from './channel.js';
 export { presenceList } from './presence.js';
+export { recoverableChannel } from './recovery.js';
 export { PublishError, Publisher } from './publisher.js';

@@ -151,3 +151,60 @@ Test(conn, idle_sweep_closes_silent_connections_1000)
     cr_assert(c->closing);
     cr_assert_eq(c->close_code, 1000);
 }
+
+static struct frame *bcast(size_t len, uint64_t ckey)
+{
+    char buf[256];
+    memset(buf, 'b', sizeof(buf));
+    struct frame *f = frame_create(buf, len, false);
+    f->broadcast = true;
+    f->ckey = ckey;
+    return f;
+}
+
+Test(conn, drop_oldest_makes_room_instead_of_closing)
+{
+    /* limit 100 bytes: three 40-byte broadcasts do not fit */
+    struct frame *f[4];
+    for (int i = 0; i < 4; i++) {
+        f[i] = bcast(40, 0);
+        cr_assert_eq(conn_push_policy(c, f[i], SLOW_DROP_OLDEST), 0);
+    }
+    cr_assert_not(c->closing);
+    cr_assert_leq(c->q.bytes, 100);
+    cr_assert_eq(outq_peek(&c->q), f[2], "the oldest went first");
+    cr_assert_eq(s->stats.slow_dropped[SLOW_DROP_OLDEST], 2);
+    cr_assert_eq(s->stats.queue_bytes, c->q.bytes);
+    for (int i = 0; i < 4; i++)
+        frame_unref(&f[i]);
+}
+
+Test(conn, a_behind_subscriber_keeps_the_latest_message_per_key)
+{
+    s->opt.max_queue_size = 1 << 20;
+    struct frame *keep[40];
+    /* 32 distinct keys make the subscriber "behind" */
+    for (int i = 0; i < 32; i++) {
+        keep[i] = bcast(10, 100 + (uint64_t)i);
+        conn_push_policy(c, keep[i], SLOW_CONFLATE);
+    }
+    cr_assert_eq(c->q.count, 32);
+    struct frame *newer = bcast(12, 105);
+    cr_assert_eq(conn_push_policy(c, newer, SLOW_CONFLATE), 0);
+    cr_assert_eq(c->q.count, 32, "key 105 was replaced, not added");
+    cr_assert_eq(s->stats.slow_conflated, 1);
+    cr_assert_eq(c->q.bytes, 32 * 10 + 2);
+    frame_unref(&newer);
+    for (int i = 0; i < 32; i++)
+        frame_unref(&keep[i]);
+}
+
+Test(conn, a_reader_that_keeps_up_sees_every_message)
+{
+    struct frame *a = bcast(10, 5), *b = bcast(10, 5);
+    conn_push_policy(c, a, SLOW_CONFLATE);
+    conn_push_policy(c, b, SLOW_CONFLATE);
+    cr_assert_eq(c->q.count, 2, "not behind: no conflation");
+    frame_unref(&a);
+    frame_unref(&b);
+}

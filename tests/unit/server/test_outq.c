@@ -68,3 +68,39 @@ Test(outq, small_ring_kept_and_cleanup_drops_all)
     cr_assert_eq(atomic_load(&f->refs), 1);
     frame_unref(&f);
 }
+
+Test(outq, replace_by_conflation_key_and_drop_oldest_broadcast)
+{
+    struct outq q;
+    outq_init(&q);
+    struct frame *reply = frame_create("r", 1, false), *a1 = frame_create("a1", 2, false),
+                 *b1 = frame_create("b11", 3, false), *a2 = frame_create("a222", 4, false);
+    a1->broadcast = b1->broadcast = a2->broadcast = true;
+    a1->ckey = a2->ckey = 7;
+    b1->ckey = 9;
+    outq_push(&q, reply);
+    outq_push(&q, a1);
+    outq_push(&q, b1);
+    long delta = 0;
+    cr_assert(outq_replace(&q, a2, &delta));
+    cr_assert_eq(delta, 2);
+    cr_assert_eq(q.count, 3);
+    cr_assert_eq(q.bytes, 1 + 4 + 3);
+    cr_assert_eq(atomic_load(&a1->refs), 1, "the replaced frame's reference is dropped");
+    struct frame *none = frame_create("x", 1, false);
+    cr_assert_not(outq_replace(&q, none, &delta), "no key: nothing to replace");
+    size_t len;
+    cr_assert(outq_drop_oldest_broadcast(&q, &len));
+    cr_assert_eq(len, 4, "a2 sits where a1 was: the oldest broadcast");
+    cr_assert_eq(outq_peek(&q), reply, "replies are never dropped");
+    cr_assert(outq_drop_oldest_broadcast(&q, &len));
+    cr_assert_not(outq_drop_oldest_broadcast(&q, &len));
+    cr_assert_eq(q.count, 1);
+    cr_assert_eq(q.bytes, 1);
+    outq_cleanup(&q);
+    struct frame *all[] = {reply, a1, b1, a2, none};
+    for (int i = 0; i < 5; i++) {
+        cr_assert_eq(atomic_load(&all[i]->refs), 1);
+        frame_unref(&all[i]);
+    }
+}
