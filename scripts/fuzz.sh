@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 
 secs=${1:-30}
 shift || true
-all=(fuzz_frame_v2 fuzz_frame_v1 fuzz_frame_binary fuzz_lp_batch fuzz_api_body fuzz_conn_messages)
+all=(fuzz_frame_v2 fuzz_frame_v1 fuzz_frame_binary fuzz_lp_batch fuzz_api_body fuzz_conn_messages fuzz_config
+     fuzz_envelope)
 targets=("$@")
 [ "$#" -gt 0 ] || targets=("${all[@]}")
 jobs=${FUZZ_JOBS:-1}
@@ -41,8 +42,12 @@ run_one() {
     rm -rf "$work"
     mkdir -p "$work" "$crashes"
     cp tests/fuzz/corpus/"$t"/* "$work"/
-    # Every target but the binary frame one reads JSON text.
-    [ "$t" = fuzz_frame_binary ] || dict=(-dict=tests/fuzz/phoenix.dict)
+    # Every target but the binary frame one reads JSON text; the settings have their own words.
+    case $t in
+    fuzz_frame_binary) ;;
+    fuzz_config) dict=(-dict=tests/fuzz/config.dict) ;;
+    *) dict=(-dict=tests/fuzz/phoenix.dict) ;;
+    esac
     before=$(find "$crashes" -type f | wc -l)
     "$out/tests/fuzz/$t" "${dict[@]}" -max_total_time="$secs" -timeout=10 -print_final_stats=1 \
         -artifact_prefix="$crashes/" "$work" >"$log" 2>&1

@@ -54,12 +54,26 @@ static inline void fuzz_small_limits(struct options *o)
     o->max_channels = 4;
 }
 
+/* Configured channels beside the demo app's routes (handlers/generic.h), so client frames reach the
+ * generic handler too: open with presence, claim-only (bob's socket carries the claim), denied, and one
+ * that takes a single subscriber. */
+static const char fuzz_channels[] = "["
+                                    "{\"pattern\":\"chat:*\",\"client_publish\":true,\"presence\":true},"
+                                    "{\"pattern\":\"private:*\",\"join\":\"claim\",\"client_publish\":true,"
+                                    "\"max_subscribers\":2},"
+                                    "{\"pattern\":\"admin:*\",\"join\":\"deny\"},"
+                                    "{\"pattern\":\"full:*\",\"max_subscribers\":1}"
+                                    "]";
+
 static inline struct server *fuzz_server(int small_limits)
 {
     struct options o;
     options_defaults(&o);
     if (small_limits)
         fuzz_small_limits(&o);
+    json_decref(o.channels);
+    o.channels = json_loads(fuzz_channels, 0, NULL);
+    FUZZ_CHECK(o.channels != NULL, "fuzz_channels");
     struct server *s = server_create(&o, &demo_app); /* copies o */
     options_cleanup(&o);
     FUZZ_CHECK(s != NULL, "server_create");
@@ -78,6 +92,9 @@ static inline struct conn *fuzz_conn(struct server *s, enum phx_vsn vsn, const c
     memcpy(sid + sizeof("users_socket:") - 1, user, n + 1);
     struct conn *c = conn_create(s, &fuzz_ops, t, vsn, uid, sid);
     FUZZ_CHECK(c != NULL, "conn_create");
+    /* bob's token carried a "channels" claim (demo_socket.c): he may join private:b* */
+    if (strcmp(user, "bob") == 0)
+        c->assigns = json_pack("{s[s]}", "channels", "private:b*");
     return c;
 }
 

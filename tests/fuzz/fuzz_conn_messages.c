@@ -1,7 +1,8 @@
 /*
  * fuzz_conn_messages.c: libFuzzer target for whole conversations with the demo app: two clients,
  * alice and bob, send frames through conn_on_data (in fragments) and conn_on_message, so the router,
- * channels, presence, intercepts and pubsub all run against each other.
+ * channels, presence, intercepts and pubsub all run against each other, on the demo routes (room:*,
+ * telemetry:*) and on configured channels (fuzz_common.h: chat:*, private:* by claim, admin:*, full:*).
  *
  * Input: one config byte, then records of a header byte, a 2-byte big-endian length and that many
  * bytes (a length past the end takes the rest).
@@ -58,7 +59,9 @@ static void deliver(struct conn *c, const uint8_t *msg, size_t len, bool binary,
                    c->closing ? "closing" : "open");
         if (rc != 0)
             return;
-        FUZZ_CHECK(final || c->rx.len == off, "assembled %zu of %zu bytes", c->rx.len, off);
+        /* a message past max_frame_size is read to its end without being kept, then closed (1009) */
+        FUZZ_CHECK(final || (c->rx_overflow ? c->rx.mem == NULL : c->rx.len == off),
+                   "assembled %zu of %zu bytes", c->rx.len, off);
     }
     FUZZ_CHECK(c->rx.mem == NULL, "assembly memory kept after the message");
 }

@@ -169,6 +169,21 @@ CONVOS = [
         rec(BOB | BINARY_MSG, bin_push(b"1", b"3", b"room:lobby", b"shout", b"\xff")),
         rec(ALICE | BINARY_MSG, bin_push(b"1", b"3", b"room:lobby", b"ping", b"")),
     ]),
+    # configured channels: open with presence, by claim (bob has private:b*), denied, one subscriber
+    bytes([0]) + b"".join([
+        rec(ALICE, v2("1", "1", "chat:a", "phx_join")),
+        rec(BOB, v2("1", "1", "chat:a", "phx_join")),
+        rec(ALICE, v2("1", "2", "chat:a", "say", '{"text":"hi"}')),
+        rec(BOB | BINARY_MSG, bin_push(b"1", b"2", b"chat:a", b"blob", b"\x00\x01")),
+        rec(BOB, v2("1", "3", "chat:a", "presence_diff", '{"joins":{},"leaves":{}}')),
+        rec(ALICE, v2("2", "3", "private:bob", "phx_join")),
+        rec(BOB, v2("2", "4", "private:bob", "phx_join")),
+        rec(BOB, v2("2", "5", "private:bob", "note", '{"n":1}')),
+        rec(ALICE, v2("3", "4", "admin:x", "phx_join")),
+        rec(ALICE, v2("4", "5", "full:1", "phx_join")),
+        rec(BOB, v2("3", "6", "full:1", "phx_join")),
+        rec(ALICE, v2("4", "6", "full:1", "anything")),
+    ]),
     # small limits: too many channels, a big frame, a reader that stops, an idle sweep
     bytes([4]) + b"".join(
         [rec(ALICE, v2(str(i), str(i), "room:%d" % i, "phx_join")) for i in range(6)]
@@ -178,6 +193,62 @@ CONVOS = [
            rec(ALICE, v2("0", "9", "room:0", "ping", '{"pad":"%s"}' % ("y" * 300))),
            rec(BOB | 0x80, v2(None, "4", "phoenix", "heartbeat"))]
     ),
+]
+
+
+# ---- settings: a mode byte (fuzz_config.c), then a config file (0) or NUL-separated flags (1) ----
+
+CONFIG = [
+    (0, '{"port":4001,"bind":"127.0.0.1","max_frame_size":"64KiB","max_queue_size":1048576,'
+        '"max_body_size":"1MiB","idle_timeout":25,"max_channels":100,"max_connections":100000,'
+        '"max_connections_per_user":0,"connection_rate":1000,"allowed_origins":"https://*.example.com",'
+        '"longpoll_window":"10s","log_level":"debug","log_format":"json","drain_timeout":"30s",'
+        '"compress":true,"compress_mem_level":8,"compress_level":1,"static_dir":"","redis":null,'
+        '"cluster_heartbeat":0.5,"cluster_expiry":"5s"}'),
+    (0, '{"redis":"redis://127.0.0.1:6379/0","cluster_heartbeat":"500ms","cluster_expiry":"2m","tls_cert":"c.pem"}'),
+    (0, '{"port":0}'),
+    (0, '{"max_frame_size":"18446744073709551615MiB"}'),
+    (0, '{"unknown":1,"port":4000,"port":4001}'),
+    (0, '[1]'),
+    (1, "--port\x004001\x00--max-frame-size=64k\x00--compress\x00--idle-timeout\x00500ms\x00-c\x00cinder.json"),
+    (1, "--compress=off\x00--log-level\x00warn\x00--redis=redis://h:1/0\x00--cluster-expiry=1h"),
+    (1, "-hV"),
+    (1, "--port"),
+    (1, "--nope\x00x"),
+]
+
+# ---- what other nodes send: records of header, 2-byte length, bytes (fuzz_envelope.c) ----
+
+
+def envelope(kind, topic=b"", event=b"", body=b"", origin=0x1122334455667788, seq=0, flags=0):
+    return (b"C" + bytes([1, ord(kind), flags]) + struct.pack(">QQ", origin, seq)
+            + bytes([len(topic), len(event)]) + topic + event + body)
+
+
+META = b'{"online_at":1732140000,"phx_ref":"F1"}'
+ENVELOPES = [
+    b"".join([
+        rec(0, envelope("B", b"room:lobby", b"shout", b'{"body":"from node 2"}')),
+        rec(0, envelope("B", b"room:lobby", b"shout", b"\x01\x02\x03", flags=2)),
+        rec(0, envelope("B", b"room:lobby", b"tagged", b'{"skip":"bob"}', flags=1)),
+        rec(0, envelope("B", b"users_socket:alice", b"disconnect", b"{}")),
+    ]),
+    b"".join([
+        rec(0, envelope("H", seq=2)),
+        rec(0, envelope("S", body=b'[["room:lobby","dave",' + META + b']]', seq=2)),
+        rec(0, envelope("P", b"room:lobby", body=b'{"joins":{"erin":{"metas":[{"phx_ref":"F2"}]}},"leaves":{"dave":{"metas":[' + META + b']}}}', seq=3)),
+        rec(0, envelope("P", b"room:lobby", body=b'{"joins":{},"leaves":{}}', seq=5)),
+        rec(2 | (40 << 2), envelope("R", b"0000000000000001")),
+        rec(2 | (40 << 2), b""),
+    ]),
+    b"".join([
+        rec(1, '{"topic":"room:lobby","event":"shout","payload":{"id":7,"lat":52.5,"lon":13.4}}'),
+        rec(1, '{"topic":"room:lobby","event":"tagged","payload":{}}'),
+        rec(1, '{"topic":"","event":"e","payload":{}}'),
+        rec(0, b"C\x02B"),
+        rec(0, envelope("X")),
+        rec(0, envelope("B", b"room:lobby", b"", b"{}")),
+    ]),
 ]
 
 
@@ -199,3 +270,5 @@ write("fuzz_frame_binary", BINARY)
 write("fuzz_api_body", API)
 write("fuzz_lp_batch", [bytes([o]) + b.encode() for o, b in LP])
 write("fuzz_conn_messages", CONVOS)
+write("fuzz_config", [bytes([m]) + b.encode() for m, b in CONFIG])
+write("fuzz_envelope", ENVELOPES)
