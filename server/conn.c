@@ -186,8 +186,8 @@ int conn_push(struct conn *c, struct frame *f)
     return conn_push_policy(c, f, SLOW_CLOSE);
 }
 
-/* A subscriber with this many frames queued is behind: conflation applies to it. Fewer is a burst a
- * reader that keeps up drains at its next write. */
+/* A subscriber with this many frames queued, or a queue half full, is behind: conflation applies to it.
+ * Less is a burst that a reader keeping up drains at its next write. */
 #define CONFLATE_BEHIND 32
 
 int conn_push_policy(struct conn *c, struct frame *f, enum slow_policy policy)
@@ -196,7 +196,8 @@ int conn_push_policy(struct conn *c, struct frame *f, enum slow_policy policy)
         return -1;
     struct server_stats *st = &c->srv->stats;
     long delta;
-    if (f->ckey && c->q.count >= CONFLATE_BEHIND && outq_replace(&c->q, f, &delta)) {
+    bool behind = c->q.count >= CONFLATE_BEHIND || c->q.bytes >= c->srv->opt.max_queue_size / 2;
+    if (f->ckey && behind && outq_replace(&c->q, f, &delta)) {
         st->queue_bytes = (size_t)((long)st->queue_bytes + delta);
         st->slow_conflated++;
         return 0;

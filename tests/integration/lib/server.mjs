@@ -59,10 +59,14 @@ function canConnect(port, ms = 500) {
 }
 
 export class CinderServer {
-  /** args: cinder's arguments after --bind/--port; env: variables added to the environment. */
-  constructor(args = [], { env = {} } = {}) {
+  /**
+   * args: cinder's arguments after --bind/--port; env: variables added to the environment; port: a
+   * fixed port (e.g. to restart a server where its clients reconnect), else a free one.
+   */
+  constructor(args = [], { env = {}, port = null } = {}) {
     this.extraArgs = args;
     this.env = env;
+    this.fixedPort = port;
     this.port = null;
     this.proc = null;
     this.stderrBuf = '';
@@ -110,7 +114,7 @@ export class CinderServer {
     if (!existsSync(CINDER_BIN)) {
       throw new Error(`cinder binary not found at ${CINDER_BIN} (build it or set CINDER_BIN)`);
     }
-    this.port = await freePort();
+    this.port = this.fixedPort ?? (await freePort());
     const args = ['--bind', HOST, '--port', String(this.port)];
     if (process.env.CINDER_LOG_LEVEL) args.push('--log-level', process.env.CINDER_LOG_LEVEL);
     args.push(...this.extraArgs);
