@@ -60,6 +60,16 @@ json_t *presence_list(struct channel *ch)
     return tracker_list(ch->conn->srv->tracker, ch->topic);
 }
 
+int presence_join(struct channel *ch, const char *key, json_t *meta)
+{
+    if (presence_track(ch, key, meta) != 0)
+        return -1;
+    json_t *state = presence_list(ch);
+    int rc = state ? channel_push(ch, "presence_state", CH_JSON(state)) : -1;
+    json_decref(state);
+    return rc == 0 ? 0 : -1;
+}
+
 void presence_channel_ended(struct channel *ch)
 {
     if (!ch->presences)

@@ -35,6 +35,10 @@ int presence_untrack(struct channel *ch, const char *key);
 /* The topic's presence state {"key": {"metas": [...]}} (new reference), NULL on OOM. */
 json_t *presence_list(struct channel *ch);
 
+/* The Phoenix after_join idiom in one call: track this channel under key with meta (borrowed) and push
+ * the topic's presence_state to its client. 0, or -1 when tracking or pushing failed. */
+int presence_join(struct channel *ch, const char *key, json_t *meta);
+
 /* Core only: drop the entries of a channel that ends, telling the topic. */
 void presence_channel_ended(struct channel *ch);
 

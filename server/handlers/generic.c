@@ -191,13 +191,9 @@ static int generic_info(struct channel *ch, const char *msg, json_t *data)
     if (strcmp(msg, "after_join") != 0)
         return CH_OK;
     json_t *meta = json_pack("{sI}", "online_at", (json_int_t)time(NULL));
-    int rc = meta ? presence_track(ch, channel_user_id(ch), meta) : -1;
+    int rc = meta ? presence_join(ch, channel_user_id(ch), meta) : -1;
     json_decref(meta);
-    json_t *state = rc == 0 ? presence_list(ch) : NULL;
-    if (state)
-        rc = channel_push(ch, "presence_state", CH_JSON(state));
-    json_decref(state);
-    return state && rc == 0 ? CH_OK : CH_CRASH;
+    return rc == 0 ? CH_OK : CH_CRASH;
 }
 
 static int generic_in(struct channel *ch, const char *event, const struct ch_payload *payload,
