@@ -96,13 +96,21 @@ static int on_event(struct lws *wsi, enum lws_callback_reasons reason, void *use
     }
 }
 
+/* The most one send() may carry: well above any frame we queue, well below INT_MAX (lws adds to it). */
+#define WS_TX_MAX (64u * 1024u * 1024u)
+
 static const struct lws_protocols protocols[] = {
     /* Named "phoenix" so the subprotocol phoenix.js offers with authToken is answered as Phoenix does. */
     /* rx_buffer_size 512: libwebsockets keeps this receive buffer per connection for its whole life;
      * 512 B instead of the 4 KiB default took idle RSS from 5.97 to 2.54 KiB per connection
      * (tests/bench conns, 19,000 connections). Bigger messages just arrive in more pieces (conn.c
-     * assembles them). */
-    {"phoenix", on_event, sizeof(struct session), 512, 0, NULL, 0},
+     * assembles them).
+     * tx_packet_size WS_TX_MAX: with 0, libwebsockets 4.1.6 caps every send() at rx_buffer_size + 20
+     * bytes (lws_issue_raw) and sends the rest of a frame 532 bytes per loop pass, so with a thousand
+     * connections a reader keeping up with 8 KB broadcasts fell behind and was closed as a slow
+     * consumer (tests/integration/62_fault_slow_consumers.test.mjs). One send() per frame instead;
+     * what the kernel does not take is kept by lws and sent when the socket is writable again. */
+    {"phoenix", on_event, sizeof(struct session), 512, 0, NULL, WS_TX_MAX},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
