@@ -97,8 +97,8 @@ else
     failed=$((failed + 1))
 fi
 
-echo "== fuzz (20 s per target)"
-scripts/fuzz.sh 20 2>&1 | tee "$log/fuzz.txt" | grep -vE '^== fuzz: building'
+echo "== fuzz (20 s per target, two at a time)"
+FUZZ_JOBS=2 scripts/fuzz.sh 20 2>&1 | tee "$log/fuzz.txt" | grep -vE '^== fuzz: building'
 count_fuzz "$log/fuzz.txt"
 
 echo "tests: $passed passed, $failed failed"
