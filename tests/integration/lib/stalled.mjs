@@ -16,10 +16,13 @@ import { withTimeout } from './util.mjs';
 const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'stalled_clients.py');
 
 export class StalledClients {
-  /** Spawns the clients and resolves once all `count` joined `topic` (bounded by `timeout`). */
-  static async start({ port, count, topic, prefix = 'stalled', src = '127.0.0.1', timeout = 60_000 }) {
+  /**
+   * Spawns the clients and resolves once all `count` joined `topic` (bounded by `timeout`). With
+   * keepReading they read (and discard) everything until frozen with stop(); else they never read.
+   */
+  static async start({ port, count, topic, prefix = 'stalled', src = '127.0.0.1', keepReading = false, timeout = 60_000 }) {
     const st = new StalledClients(
-      spawn('python3', [SCRIPT, '--port', String(port), '--count', String(count), '--topic', topic, '--prefix', prefix, '--src', src], {
+      spawn('python3', [SCRIPT, '--port', String(port), '--count', String(count), '--topic', topic, '--prefix', prefix, '--src', src, ...(keepReading ? ['--keep-reading'] : [])], {
         stdio: ['pipe', 'pipe', 'pipe'],
       }),
     );

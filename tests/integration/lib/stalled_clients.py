@@ -10,7 +10,8 @@ server's write queue is what fills.
     python3 stalled_clients.py --port P --count N --topic T [--prefix u] [--src 127.0.0.2]
 
 Connects N clients (users <prefix>0..N-1, vsn 2.0.0), joins each to T (the reply must be ok), prints
-"ready N" and then reads nothing. Commands on stdin, one per line:
+"ready N" and then reads nothing; with --keep-reading they go on reading (and discarding) everything
+and send a heartbeat every 500 ms, as live clients do, until the process is frozen. Commands on stdin, one per line:
     drain [S]  read every socket to its end (for at most S seconds, default 10), print "drained <json>",
                how each one ended: {"1008": n, "eof": n, "open": n, ...} ("open": still open after S)
     exit       close everything and exit (EOF on stdin too)
@@ -143,6 +144,37 @@ def drain(socks, bound_s=10.0):
     return counts
 
 
+HEARTBEAT = client_frame(json.dumps([None, "hb", "phoenix", "heartbeat", {}]))
+
+
+class Live:
+    """--keep-reading: read and discard what arrives, heartbeat every 500 ms (idle timeouts)."""
+
+    def __init__(self):
+        self.sel = selectors.DefaultSelector()
+        self.socks = []
+        self.beat_at = time.monotonic()
+
+    def add(self, s):
+        s.setblocking(False)
+        self.sel.register(s, selectors.EVENT_READ)
+        self.socks.append(s)
+
+    def pump(self):
+        for key, _ in self.sel.select(timeout=0):
+            try:
+                key.fileobj.recv(1 << 16)
+            except (BlockingIOError, InterruptedError, OSError):
+                pass
+        if time.monotonic() >= self.beat_at:
+            self.beat_at = time.monotonic() + 0.5
+            for s in self.socks:
+                try:
+                    s.send(HEARTBEAT)
+                except OSError:
+                    pass
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
@@ -152,16 +184,37 @@ def main():
     ap.add_argument("--src", default="127.0.0.1")
     ap.add_argument("--rcvbuf", type=int, default=4096)
     ap.add_argument("--mss", type=int, default=536)
+    ap.add_argument("--keep-reading", action="store_true")
     a = ap.parse_args()
-    socks = [open_client(a.port, a.src, f"{a.prefix}{i}", a.topic, a.rcvbuf, a.mss) for i in range(a.count)]
+    live = Live()
+    socks = []
+    for i in range(a.count):
+        s = open_client(a.port, a.src, f"{a.prefix}{i}", a.topic, a.rcvbuf, a.mss)
+        socks.append(s)
+        if a.keep_reading:
+            live.add(s)
+            live.pump()
     print(f"ready {len(socks)}", flush=True)
-    for line in sys.stdin:
-        cmd = line.strip()
-        if cmd.split()[:1] == ["drain"]:
-            bound = float(cmd.split()[1]) if len(cmd.split()) > 1 else 10.0
-            print("drained " + json.dumps(drain(socks, bound)), flush=True)
-        elif cmd == "exit":
-            break
+    commands = selectors.DefaultSelector()
+    commands.register(sys.stdin, selectors.EVENT_READ)
+    pending, running = b"", True
+    while running:
+        if commands.select(timeout=0.05 if a.keep_reading else None):
+            d = os.read(sys.stdin.fileno(), 4096)
+            pending += d if d else b"exit\n"
+        if a.keep_reading:
+            live.pump()
+        while running and b"\n" in pending:
+            line, pending = pending.split(b"\n", 1)
+            cmd = line.decode().split()
+            if cmd[:1] == ["drain"]:
+                if a.keep_reading:
+                    live.sel.close()
+                    a.keep_reading = False
+                bound = float(cmd[1]) if len(cmd) > 1 else 10.0
+                print("drained " + json.dumps(drain(socks, bound)), flush=True)
+            elif cmd[:1] == ["exit"]:
+                running = False
     for s in socks:
         s.close()
 
