@@ -4,65 +4,17 @@
 // reconnects and rejoins through the balancer on node B, and A exits 0.
 
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
 import { Socket } from 'phoenix';
 import WebSocket from 'ws';
 
+import { balancer, ready } from './lib/balancer.mjs';
 import { broadcast } from './lib/http.mjs';
 import { CinderServer, HOST } from './lib/server.mjs';
 import { mapLimit, sleep, waitUntil, withTimeout } from './lib/util.mjs';
 
 const N = 2000;
-
-function ready(port) {
-  return new Promise((resolve) => {
-    const rq = http.get({ host: HOST, port, path: '/ready', timeout: 500 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    rq.on('error', () => resolve(false));
-    rq.on('timeout', () => {
-      rq.destroy();
-      resolve(false);
-    });
-  });
-}
-
-/** A TCP balancer on a free port: health checks every 50 ms, new connections to the first ready backend. */
-async function balancer(backends) {
-  const healthy = new Map(backends.map((p) => [p, true]));
-  let stopped = false;
-  (async () => {
-    while (!stopped) {
-      for (const p of backends) healthy.set(p, await ready(p));
-      await sleep(50);
-    }
-  })();
-  const server = net.createServer((client) => {
-    const target = backends.find((p) => healthy.get(p)) ?? backends[backends.length - 1];
-    const upstream = net.connect({ host: HOST, port: target });
-    client.pipe(upstream).pipe(client);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', end);
-    upstream.on('error', end);
-    client.on('close', end);
-    upstream.on('close', end);
-  });
-  await new Promise((r) => server.listen(0, HOST, r));
-  return {
-    port: server.address().port,
-    async close() {
-      stopped = true;
-      await new Promise((r) => server.close(r));
-    },
-  };
-}
 
 describe('drain on SIGTERM', { timeout: 120_000 }, () => {
   const A = new CinderServer(['--drain-timeout', '3s', '--connection-rate', '0']);
