@@ -23,7 +23,7 @@ mkdirSync(path.join(vendor, 'cinder-client'), { recursive: true });
 copyFileSync(path.join(phoenixDir, 'priv', 'static', 'phoenix.mjs'), path.join(vendor, 'phoenix.mjs'));
 copyFileSync(path.join(phoenixDir, 'priv', 'static', 'phoenix.mjs.map'), path.join(vendor, 'phoenix.mjs.map'));
 copyFileSync(path.join(phoenixDir, 'LICENSE.md'), path.join(vendor, 'phoenix.LICENSE.txt'));
-const browserSafe = ['index.js', 'socket.js', 'channel.js', 'presence.js', 'publisher.js'];
+const browserSafe = ['index.js', 'socket.js', 'channel.js', 'presence.js', 'publisher.js', 'recovery.js'];
 for (const f of readdirSync(path.join(root, 'src'))) {
   if (browserSafe.includes(f)) copyFileSync(path.join(root, 'src', f), path.join(vendor, 'cinder-client', f));
 }
