@@ -1,8 +1,9 @@
 // 61 - fault: Redis killed and restarted under load. Two nodes on one Redis, ten phoenix.js
 // subscribers on each, a backend posting a tick to node A every few milliseconds throughout. Redis is
 // killed (SIGKILL) for two seconds and started again on the same port. A's own subscribers lose
-// nothing; B's miss what A published while Redis was away (dropped and counted by A, never queued)
-// and get everything again once the bridges are back; presence across the nodes resynchronises.
+// nothing; B's miss only what A published during the outage (dropped and counted by A while its bridge
+// was down, never queued) and get everything again once both bridges are back; presence across the
+// nodes resynchronises.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -114,15 +115,20 @@ describe('Redis killed and restarted under load', { timeout: 90_000 }, () => {
       assert.deepEqual(s.ticks.slice(0, sentAtKill - 5), all.slice(0, sentAtKill - 5), 'everything before the kill');
       const tail = s.ticks.filter((n) => n > sentAtResume);
       assert.deepEqual(tail, all.slice(sentAtResume), 'everything once the bridges were back');
-      // what B missed, A dropped and counted (with its heartbeats and presence messages of that time),
-      // give or take the publishes in flight at the kill
-      assert.ok(sent - s.ticks.length > 0 && sent - s.ticks.length <= dropped + 50, `B lost ${sent - s.ticks.length}, A dropped ${dropped}`);
+      // What B missed falls in the outage: what A dropped (counted) while its bridge was down, the
+      // publishes in flight at the kill, and those A made once its bridge was back but B's was not yet
+      // (Redis pub/sub keeps no backlog; a history topic would replay them).
+      const got = new Set(s.ticks);
+      const missed = all.filter((n) => !got.has(n));
+      assert.ok(missed.length > 0, 'B missed nothing: was Redis down at all?');
+      assert.ok(missed[0] > sentAtKill - 20 && missed.at(-1) <= sentAtResume, `B missed ticks ${missed[0]}..${missed.at(-1)}, outside ${sentAtKill}..${sentAtResume}`);
     }
     assert.ok(dropped > 0, 'A counted the publishes it dropped');
     t.diagnostic(
       `Redis killed for 2 s under ${sent} ticks posted to A: A's ${SUBS} subscribers lost 0; B's lost ` +
-        `${Math.min(...lostOnB)}..${Math.max(...lostOnB)} each (A counted ${dropped} dropped publishes); cross-node ` +
-        `delivery back ${resumedMs} ms after Redis restarted; presence resynchronised`,
+        `${Math.min(...lostOnB)}..${Math.max(...lostOnB)} each, all within the outage (A dropped and counted ${dropped} ` +
+        `while its bridge was down; the rest went out before B's bridge was back); cross-node delivery back ${resumedMs} ` +
+        `ms after Redis restarted; presence resynchronised`,
     );
     for (const n of [A, B]) assert.ok(n.alive(), n.describe());
   });
