@@ -125,7 +125,7 @@ describe('Redis killed and restarted under load', { timeout: 90_000 }, () => {
     }
     assert.ok(dropped > 0, 'A counted the publishes it dropped');
     t.diagnostic(
-      `Redis killed for 2 s under ${sent} ticks posted to A: A's ${SUBS} subscribers lost 0; B's lost ` +
+      `Redis killed: down 2 s while ${sent} ticks were posted to A; A's ${SUBS} subscribers lost 0; B's lost ` +
         `${Math.min(...lostOnB)}..${Math.max(...lostOnB)} each, all within the outage (A dropped and counted ${dropped} ` +
         `while its bridge was down; the rest went out before B's bridge was back); cross-node delivery back ${resumedMs} ` +
         `ms after Redis restarted; presence resynchronised`,
