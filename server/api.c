@@ -9,8 +9,22 @@
 #include "router.h"
 #include "server.h"
 
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
+
+bool api_authorized(const struct server *s, const char *authorization)
+{
+    const char *token = s->opt.api_token;
+    if (!token)
+        return true;
+    if (!authorization || strncmp(authorization, "Bearer ", 7) != 0)
+        return false;
+    const char *given = authorization + 7;
+    size_t n = strlen(token);
+    /* the length is not secret; the bytes are compared without an early exit */
+    return strlen(given) == n && CRYPTO_memcmp(given, token, n) == 0;
+}
 
 int api_error(int status, const char *message, struct api_response *out)
 {

@@ -9,6 +9,7 @@
 #define CINDER_API_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct server;
@@ -27,6 +28,10 @@ int api_parse_broadcast(const char *body, size_t len, json_t **root, struct broa
 
 /* body borrowed (need not be NUL-terminated). Always fills *out; -1 only when out of memory. */
 int api_broadcast(struct server *s, const char *body, size_t len, struct api_response *out);
+/* Whether a request with this Authorization header value (NULL: none) may use the API: yes when no
+ * api_token is set, else only "Bearer <api_token>" (compared in constant time). */
+bool api_authorized(const struct server *s, const char *authorization);
+
 /* A JSON error body {"error": message} with status. */
 int api_error(int status, const char *message, struct api_response *out);
 

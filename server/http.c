@@ -170,6 +170,12 @@ int http_on_request(struct server *s, struct lws *wsi, struct session *ss, const
     if (strcmp(path, "/api/broadcast") == 0) {
         if (!post)
             return respond_error(wsi, ss, 405, "use POST", false);
+        if (s->opt.api_token) {
+            char auth[512];
+            int n = lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION);
+            if (!api_authorized(s, n > 0 ? auth : NULL))
+                return respond_error(wsi, ss, 401, "missing or wrong Authorization: Bearer token", true);
+        }
         char cl[32];
         /* lws 4.1.6 does not read chunked request bodies: a body needs its length up front. */
         if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0)

@@ -103,6 +103,9 @@ static const struct field fields[] = {
        "heartbeat to the other nodes"),
     FM("cluster_expiry", cluster_expiry_ms, K_DURATION, "5s", 20, 3600000, false,
        "a node silent this long is gone; its presence leaves"),
+    F(api_token, K_STRING, NULL, 0, 0, true,
+      "POST /api/broadcast needs 'Authorization: Bearer <api_token>' (unset: open to whoever reaches the "
+      "port)"),
     F(jwt_secret, K_STRING, NULL, 0, 0, true,
       "HS256 secret (32+ bytes): connect tokens must be JWTs signed with it, sub = user id; unset: the demo "
       "rule (token = user id)"),

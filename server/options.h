@@ -58,6 +58,7 @@ struct options {
     uint64_t cluster_heartbeat_ms; /* 1 s: heartbeat to the other nodes */
     uint64_t cluster_expiry_ms;    /* 5 s: a node silent this long is gone (its presence leaves) */
     /* auth */
+    char *api_token;  /* POST /api/broadcast needs "Authorization: Bearer <api_token>"; NULL: open */
     char *jwt_secret; /* HS256 key (>= 32 bytes): connect tokens are JWTs (jwt.h); NULL: the app's own rule */
     uint64_t jwt_leeway_ms; /* 0: clock skew allowed on a token's exp and nbf */
     /* generic channels (handlers/generic.h): a JSON array of channel objects, [] by default; valid once

@@ -16,10 +16,10 @@ import { connect, disconnect, makeSocket } from './phx.mjs';
 import { RawClient } from './raw.mjs';
 import { CinderServer } from './server.mjs';
 
-export function useServer(args = []) {
+export function useServer(args = [], opts = {}) {
   const sockets = new Set();
   const raws = new Set();
-  const server = new CinderServer(args);
+  const server = new CinderServer(args, opts);
 
   const ctx = {
     server,

@@ -62,3 +62,24 @@ Test(api, integers_past_64_bits_are_accepted)
     free(resp);
     end_server(&s);
 }
+
+static void with_api_token(struct options *o)
+{
+    o->api_token = strdup("s3cret-token");
+}
+
+Test(api, bearer_token_when_configured)
+{
+    struct server *open_server = mk_server(NULL, NULL);
+    cr_assert(api_authorized(open_server, NULL), "no api_token: open");
+    end_server(&open_server);
+    struct server *s = mk_server(NULL, with_api_token);
+    cr_assert(api_authorized(s, "Bearer s3cret-token"));
+    cr_assert_not(api_authorized(s, NULL));
+    cr_assert_not(api_authorized(s, "Bearer s3cret-tokeN"));
+    cr_assert_not(api_authorized(s, "Bearer s3cret-token2"));
+    cr_assert_not(api_authorized(s, "Bearer s3cret"));
+    cr_assert_not(api_authorized(s, "Basic s3cret-token"));
+    cr_assert_not(api_authorized(s, "s3cret-token"));
+    end_server(&s);
+}
