@@ -76,9 +76,9 @@ done
 
 # The soak (scripts/soak.sh): SOAK_MINUTES of mixed traffic against the release build (nothing lost,
 # idle RSS back to its baseline, a clean exit), then 30 s against the ASan build, whose LeakSanitizer
-# must report nothing at exit. One test. 2 minutes, not the issue's 5: the whole run must stay under
-# 15 minutes on a 2-core box (README "Soak"); scripts/soak.sh 60 is the long run.
-soak_minutes=${SOAK_MINUTES:-2}
+# must report nothing at exit. One test. 5 minutes (issue 9); the whole run stays under 15 minutes on a
+# 2-core box (README "Soak"); SOAK_MINUTES=2 for a quicker local run; scripts/soak.sh 60 is the long run.
+soak_minutes=${SOAK_MINUTES:-5}
 echo "== soak ($soak_minutes min, build; 0.5 min, build-asan)"
 if scripts/soak.sh "$soak_minutes" build/server/cinder >"$log/soak.txt" 2>&1 &&
     scripts/soak.sh 0.5 build-asan/server/cinder >>"$log/soak.txt" 2>&1; then
