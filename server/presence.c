@@ -11,6 +11,9 @@
 #include "server.h"
 #include "tracker.h"
 
+#include <string.h>
+#include <time.h>
+
 /* Broadcast diff (consumed) on ch's topic when it says anything. */
 static void publish_diff(struct channel *ch, json_t *diff)
 {
@@ -68,6 +71,17 @@ int presence_join(struct channel *ch, const char *key, json_t *meta)
     int rc = state ? channel_push(ch, "presence_state", CH_JSON(state)) : -1;
     json_decref(state);
     return rc == 0 ? 0 : -1;
+}
+
+int presence_on_after_join(struct channel *ch, const char *msg, json_t *data)
+{
+    (void)data;
+    if (strcmp(msg, "after_join") != 0)
+        return CH_OK;
+    json_t *meta = json_pack("{sI}", "online_at", (json_int_t)time(NULL));
+    int rc = meta ? presence_join(ch, channel_user_id(ch), meta) : -1;
+    json_decref(meta);
+    return rc == 0 ? CH_OK : CH_CRASH;
 }
 
 void presence_channel_ended(struct channel *ch)

@@ -39,6 +39,11 @@ json_t *presence_list(struct channel *ch);
  * the topic's presence_state to its client. 0, or -1 when tracking or pushing failed. */
 int presence_join(struct channel *ch, const char *key, json_t *meta);
 
+/* A handle_info hook for handlers that track presence: on the "after_join" message (queued by their
+ * join with channel_send_info), presence_join the user with {"online_at": <unix seconds>}. Other
+ * messages are ignored. CH_OK, or CH_CRASH when tracking or pushing failed. */
+int presence_on_after_join(struct channel *ch, const char *msg, json_t *data);
+
 /* Core only: drop the entries of a channel that ends, telling the topic. */
 void presence_channel_ended(struct channel *ch);
 

@@ -41,16 +41,6 @@ static int room_join(struct channel *ch, const struct ch_payload *params, struct
     return channel_send_info(ch, "after_join", NULL) == 0 ? CH_OK : CH_CRASH;
 }
 
-static int room_info(struct channel *ch, const char *msg, json_t *data)
-{
-    if (strcmp(msg, "after_join") != 0)
-        return CH_OK;
-    json_t *meta = json_pack("{sI}", "online_at", (json_int_t)time(NULL));
-    int rc = meta ? presence_join(ch, channel_user_id(ch), meta) : -1;
-    json_decref(meta);
-    return rc == 0 ? CH_OK : CH_CRASH;
-}
-
 static int room_in(struct channel *ch, const char *event, const struct ch_payload *payload,
                    struct ch_reply *reply)
 {
@@ -115,7 +105,7 @@ const struct channel_handler demo_room_handler = {
     .pattern = "room:*",
     .join = room_join,
     .handle_in = room_in,
-    .handle_info = room_info,
+    .handle_info = presence_on_after_join,
     .intercepts = room_intercepts,
     .handle_out = room_out,
 };

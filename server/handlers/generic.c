@@ -185,17 +185,6 @@ static int generic_join(struct channel *ch, const struct ch_payload *params, str
     return CH_OK;
 }
 
-/* after_join, with presence on: track the user and send the joiner the topic's state. */
-static int generic_info(struct channel *ch, const char *msg, json_t *data)
-{
-    if (strcmp(msg, "after_join") != 0)
-        return CH_OK;
-    json_t *meta = json_pack("{sI}", "online_at", (json_int_t)time(NULL));
-    int rc = meta ? presence_join(ch, channel_user_id(ch), meta) : -1;
-    json_decref(meta);
-    return rc == 0 ? CH_OK : CH_CRASH;
-}
-
 static int generic_in(struct channel *ch, const char *event, const struct ch_payload *payload,
                       struct ch_reply *reply)
 {
@@ -237,7 +226,7 @@ struct generic_channels *generic_channels_create(const json_t *config, char *err
             .data = e,
             .join = generic_join,
             .handle_in = generic_in,
-            .handle_info = generic_info,
+            .handle_info = presence_on_after_join,
             .terminate = generic_terminate,
         };
     }
