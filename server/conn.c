@@ -1,8 +1,8 @@
 /*
  * conn.c: one client connection (see conn.h).
  *
- * Invariants: a closing connection queues nothing and routes nothing more; rx holds memory only while a
- * fragmented message is being assembled; every channel in `channels` is active.
+ * Invariants: a closing connection queues nothing and routes nothing more; rx is allocated only while a
+ * message arrives in pieces; every channel in `channels` is active.
  */
 #include "conn.h"
 
@@ -18,6 +18,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The longest close reason kept (the rest is cut): a close frame carries at most 123 bytes of it. */
+#define CLOSE_REASON_MAX 63
+
+/* The close reason when there is no memory for a copy. */
+static const char no_reason[] = "";
+
+/* Drop the message being assembled, if any. */
+static void conn_rx_end(struct conn *c)
+{
+    if (!c->rx)
+        return;
+    phx_buf_cleanup(&c->rx->buf);
+    free(c->rx);
+    c->rx = NULL;
+}
+
 struct conn *conn_create(struct server *srv, const struct transport_ops *t, void *handle, enum phx_vsn vsn,
                          char *user_id, char *socket_id)
 {
@@ -30,17 +46,18 @@ struct conn *conn_create(struct server *srv, const struct transport_ops *t, void
     c->id = ++srv->next_conn_id;
     c->vsn = vsn;
     c->user_id = user_id;
-    c->socket_id = socket_id;
     c->id_sub.kind = SUB_SOCKET_ID;
     outq_init(&c->q);
-    phx_buf_init(&c->rx, 0);
+    c->close_reason = no_reason;
     c->last_rx_ms = server_now_ms();
+    /* The registry keeps the socket id's only copy (registry_sub_topic(&c->id_sub)). */
     if (socket_id && registry_subscribe(srv->registry, socket_id, &c->id_sub) != 0)
         goto fail;
     if (server_user_add(srv, user_id) != 0) {
         registry_unsubscribe(srv->registry, &c->id_sub);
         goto fail;
     }
+    free(socket_id);
     c->next = srv->conns;
     if (srv->conns)
         srv->conns->prev = c;
@@ -85,9 +102,10 @@ void conn_destroy(struct conn **cp)
     metrics_count_disconnect(st, code ? code : CLOSE_ABNORMAL);
     st->queue_bytes -= c->q.bytes;
     outq_cleanup(&c->q);
-    phx_buf_cleanup(&c->rx);
+    conn_rx_end(c);
+    if (c->close_reason != no_reason)
+        free((char *)c->close_reason);
     free(c->user_id);
-    free(c->socket_id);
     json_decref(c->assigns);
     free(c);
 }
@@ -98,10 +116,18 @@ void conn_close(struct conn *c, uint16_t code, const char *reason)
         return;
     c->closing = true;
     c->close_code = code;
-    snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+    size_t n = strlen(reason);
+    if (n > CLOSE_REASON_MAX)
+        n = CLOSE_REASON_MAX;
+    char *copy = malloc(n + 1);
+    if (copy) {
+        memcpy(copy, reason, n);
+        copy[n] = '\0';
+    }
+    c->close_reason = copy ? copy : no_reason;
     c->srv->stats.queue_bytes -= c->q.bytes;
     outq_cleanup(&c->q);
-    phx_buf_cleanup(&c->rx);
+    conn_rx_end(c);
     c->transport->close(c);
 }
 
@@ -137,6 +163,21 @@ int conn_on_message(struct conn *c, const void *data, size_t len, bool binary)
 /* The most of an oversized message read (and dropped) before its connection is closed anyway. */
 #define RX_DISCARD_MAX (64u * 1024u * 1024u)
 
+/* Start keeping state for a message that arrives in pieces. NULL (and the connection closing) when out
+ * of memory. */
+static struct conn_rx *conn_rx_begin(struct conn *c, bool binary)
+{
+    struct conn_rx *rx = calloc(1, sizeof(*rx));
+    if (!rx) {
+        conn_close(c, CLOSE_INTERNAL, "out of memory");
+        return NULL;
+    }
+    phx_buf_init(&rx->buf, 0);
+    rx->binary = binary;
+    c->rx = rx;
+    return rx;
+}
+
 int conn_on_data(struct conn *c, const void *in, size_t len, bool first, bool final, bool binary,
                  size_t remaining)
 {
@@ -144,40 +185,44 @@ int conn_on_data(struct conn *c, const void *in, size_t len, bool first, bool fi
         return -1;
     c->last_rx_ms = server_now_ms();
     size_t limit = c->srv->opt.max_frame_size;
-    if (first) {
-        phx_buf_reset(&c->rx);
-        c->rx_binary = binary;
-        c->rx_overflow = false;
-        c->rx_discarded = 0;
-    }
+    if (first)
+        conn_rx_end(c); /* lws starts a message only after the last one ended: nothing is lost */
+    struct conn_rx *rx = c->rx;
     /* Refuse before allocating: what arrived plus what is announced must fit. An oversized message
      * is read to its end without being kept, then the connection closes with 1009: closing while the
      * client is still sending would reach it as a reset (1006) rather than as 1009. Reading on is
      * bounded: past RX_DISCARD_MAX the connection is cut at once. */
-    if (c->rx_overflow || c->rx.len + len + remaining > limit) {
-        if (!c->rx_overflow) {
-            c->rx_overflow = true;
-            phx_buf_cleanup(&c->rx);
+    if ((rx && rx->overflow) || (rx ? rx->buf.len : 0) + len + remaining > limit) {
+        if (!rx && !(rx = conn_rx_begin(c, binary)))
+            return -1;
+        if (!rx->overflow) {
+            rx->overflow = true;
+            phx_buf_cleanup(&rx->buf);
         }
-        c->rx_discarded += len;
-        if (final || c->rx_discarded > RX_DISCARD_MAX) {
+        rx->discarded += len;
+        if (final || rx->discarded > RX_DISCARD_MAX) {
             conn_close(c, CLOSE_TOO_BIG, "message over max_frame_size");
             return -1;
         }
         return 0;
     }
-    /* The common case: a whole message in one piece needs no copy. */
+    /* The common case: a whole message in one piece needs no copy and no memory. */
     if (first && final)
         return conn_on_message(c, in, len, binary);
-    if (phx_buf_append(&c->rx, in, len) != 0) {
+    if (!rx && !(rx = conn_rx_begin(c, binary)))
+        return -1;
+    if (phx_buf_append(&rx->buf, in, len) != 0) {
         conn_close(c, CLOSE_INTERNAL, "out of memory");
         return -1;
     }
     if (!final)
         return 0;
-    int rc = conn_on_message(c, phx_buf_data(&c->rx), c->rx.len, c->rx_binary);
+    /* Taken off the connection first: routing the message may close it. */
+    c->rx = NULL;
+    int rc = conn_on_message(c, phx_buf_data(&rx->buf), rx->buf.len, rx->binary);
     /* Return the assembly memory: idle connections hold none. */
-    phx_buf_cleanup(&c->rx);
+    phx_buf_cleanup(&rx->buf);
+    free(rx);
     return rc;
 }
 

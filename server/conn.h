@@ -53,29 +53,36 @@ struct transport_ops {
     void (*close)(struct conn *c);
 };
 
+/* A message arriving in pieces, or an oversized one being read to its end (conn.c). Allocated at the
+ * first piece that is not a whole message, freed at the message's end: idle connections hold none. */
+struct conn_rx {
+    struct phx_buf buf; /* what arrived so far; no memory while discarding */
+    size_t discarded;   /* bytes of an oversized message dropped so far */
+    bool binary;
+    bool overflow; /* over max_frame_size: discard to its end, then close */
+};
+
+/* Laid out without holes: every connection pays for each byte of it (sizeof 176, a 192-byte malloc
+ * chunk). */
 struct conn {
     struct conn *next, *prev; /* the server's list */
     struct server *srv;       /* borrowed */
     const struct transport_ops *transport;
     void *transport_handle; /* the transport's own (struct lws * for WebSocket) */
     uint64_t id;
-    enum phx_vsn vsn;
+    uint64_t last_rx_ms;
     char *user_id;            /* owned */
-    char *socket_id;          /* owned, or NULL */
     json_t *assigns;          /* owned reference, or NULL: the app's connect_result.assigns (handler.h) */
-    struct reg_sub id_sub;    /* kind SUB_SOCKET_ID on socket_id */
+    struct reg_sub id_sub;    /* kind SUB_SOCKET_ID on the socket id, whose only copy is the registry's */
     struct channel *channels; /* owned list */
-    unsigned nchannels;
     struct outq q;
-    struct phx_buf rx; /* a message being assembled from fragments; memory only while in use */
-    bool rx_binary;
-    bool rx_overflow;    /* the current message is over the limit: discard to its end */
-    size_t rx_discarded; /* bytes of the current oversized message dropped so far */
-    bool closing;
+    struct conn_rx *rx;       /* owned, or NULL between messages */
+    const char *close_reason; /* "" until conn_close: then an owned copy ("" when out of memory) */
+    enum phx_vsn vsn;
+    unsigned nchannels;
     uint16_t close_code;
     uint16_t peer_close_code; /* the code of the peer's close frame, if it sent one first */
-    char close_reason[64];
-    uint64_t last_rx_ms;
+    bool closing;
 };
 
 /* New connection, registered with the server and subscribed to its socket id. user_id and socket_id

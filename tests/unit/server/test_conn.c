@@ -35,7 +35,7 @@ Test(conn, fragments_are_assembled_into_one_message)
     cr_assert_eq(conn_on_data(c, msg + 10, 10, false, false, false, 0), 0);
     cr_assert_eq(conn_on_data(c, msg + 20, strlen(msg) - 20, false, true, false, 0), 0);
     expect_frame(c, "[null,\"1\",\"phoenix\",\"phx_reply\",{\"status\":\"ok\",\"response\":{}}]");
-    cr_assert_null(c->rx.mem, "assembly memory is returned after the message");
+    cr_assert_null(c->rx, "assembly memory is returned after the message");
 }
 
 Test(conn, whole_message_in_one_piece)
@@ -43,18 +43,18 @@ Test(conn, whole_message_in_one_piece)
     const char *msg = "[null,\"1\",\"phoenix\",\"heartbeat\",{}]";
     cr_assert_eq(conn_on_data(c, msg, strlen(msg), true, true, false, 0), 0);
     free(next_frame(c, NULL, NULL));
-    cr_assert_null(c->rx.mem);
+    cr_assert_null(c->rx, "no memory for a message in one piece");
 }
 
 Test(conn, announced_size_over_limit_is_dropped_to_its_end_then_closes_1009)
 {
     cr_assert_eq(conn_on_data(c, "[", 1, true, false, false, 1000), 0, "read on, keep nothing");
-    cr_assert_null(c->rx.mem, "nothing was allocated for it");
+    cr_assert_null(c->rx->buf.mem, "nothing of it is kept");
     cr_assert_not(c->closing);
     char rest[500];
     memset(rest, ' ', sizeof(rest));
     cr_assert_eq(conn_on_data(c, rest, sizeof(rest), false, false, false, 499), 0);
-    cr_assert_null(c->rx.mem);
+    cr_assert_null(c->rx->buf.mem);
     cr_assert_eq(conn_on_data(c, rest, sizeof(rest) - 1, false, true, false, 0), -1, "its end: close");
     cr_assert(c->closing);
     cr_assert_eq(c->close_code, 1009);
@@ -70,7 +70,7 @@ Test(conn, accumulated_size_over_limit_closes_1009)
     memset(chunk, ' ', sizeof(chunk));
     cr_assert_eq(conn_on_data(c, chunk, sizeof(chunk), true, false, false, 0), 0);
     cr_assert_eq(conn_on_data(c, chunk, sizeof(chunk), false, false, false, 0), 0, "over: dropped");
-    cr_assert_null(c->rx.mem, "what was assembled is freed at once");
+    cr_assert_null(c->rx->buf.mem, "what was assembled is freed at once");
     cr_assert_eq(conn_on_data(c, chunk, sizeof(chunk), false, true, false, 0), -1);
     cr_assert_eq(c->close_code, 1009);
 }
