@@ -46,6 +46,17 @@ Test(conn, whole_message_in_one_piece)
     cr_assert_null(c->rx, "no memory for a message in one piece");
 }
 
+Test(conn, a_drained_queue_holds_no_memory)
+{
+    const char *msg = "[null,\"1\",\"phoenix\",\"heartbeat\",{}]";
+    cr_assert_eq(conn_on_data(c, msg, strlen(msg), true, true, false, 0), 0);
+    cr_assert_not_null(c->q.ring);
+    conn_pop(c, true);
+    cr_assert(outq_empty(&c->q));
+    cr_assert_null(c->q.ring, "the ring is returned once the queue drains");
+    cr_assert_eq(s->stats.queue_bytes, 0);
+}
+
 Test(conn, announced_size_over_limit_is_dropped_to_its_end_then_closes_1009)
 {
     cr_assert_eq(conn_on_data(c, "[", 1, true, false, false, 1000), 0, "read on, keep nothing");
