@@ -2,8 +2,8 @@
  * channel.c: channel instances and the API handlers call (handler.h).
  *
  * One allocation per instance: the struct, then the handler's zeroed state (16-byte aligned), then the
- * topic string. Invariants: active <=> subscribed and linked into conn's list; terminate runs only for
- * an active instance and only once (terminated).
+ * topic string, then the join_ref's text when it is a short string. Invariants: active <=> subscribed and
+ * linked into conn's list; terminate runs only for an active instance and only once (terminated).
  */
 #include "channel.h"
 
@@ -23,24 +23,41 @@ struct channel_info {
 
 #define ALIGN16(n) (((n) + 15u) & ~(size_t)15u)
 
+/* Longer string join_refs (phoenix.js sends a counter: "1", "2", ...) stay Jansson strings. */
+#define JOIN_REF_INLINE_MAX 32
+
+/* The join_ref's text when it is kept inline (ch->_join_ref_inline). */
+static const char *join_ref_text(const struct channel *ch)
+{
+    return ch->topic + strlen(ch->topic) + 1;
+}
+
 struct channel *channel_create(struct conn *c, const struct channel_handler *h, const char *topic,
                                json_t *join_ref)
 {
     size_t head = ALIGN16(sizeof(struct channel));
     size_t state = ALIGN16(h->state_size);
     size_t tlen = strlen(topic);
-    char *mem = calloc(1, head + state + tlen + 1);
+    /* a string without NULs inside, short enough to be kept as text */
+    const char *jr = json_is_string(join_ref) ? json_string_value(join_ref) : NULL;
+    size_t jlen = jr ? json_string_length(join_ref) : 0;
+    bool inline_ref = jr && jlen <= JOIN_REF_INLINE_MAX && strlen(jr) == jlen;
+    char *mem = calloc(1, head + state + tlen + 1 + (inline_ref ? jlen + 1 : 0));
     if (!mem)
         return NULL;
     struct channel *ch = (struct channel *)mem;
     ch->conn = c;
     ch->handler = h;
-    ch->join_ref = join_ref ? json_incref(join_ref) : NULL;
     ch->sub.kind = SUB_CHANNEL;
-    ch->infos_tail = &ch->infos;
     ch->state = h->state_size ? mem + head : NULL;
     memcpy(mem + head + state, topic, tlen + 1);
     ch->topic = mem + head + state;
+    if (inline_ref) {
+        memcpy(mem + head + state + tlen + 1, jr, jlen + 1);
+        ch->_join_ref_inline = true;
+    } else if (join_ref && !json_is_null(join_ref)) {
+        ch->_join_ref = json_incref(join_ref);
+    }
     return ch;
 }
 
@@ -87,8 +104,24 @@ void channel_destroy(struct channel **chp, enum ch_exit reason)
     struct channel_info *i;
     while ((i = channel_next_info(ch)))
         channel_info_free(&i);
-    json_decref(ch->join_ref);
+    json_decref(ch->_join_ref);
     free(ch);
+}
+
+json_t *channel_join_ref(const struct channel *ch)
+{
+    if (ch->_join_ref_inline)
+        return json_string_nocheck(join_ref_text(ch));
+    return ch->_join_ref ? json_incref(ch->_join_ref) : NULL;
+}
+
+bool channel_join_ref_is(const struct channel *ch, const json_t *ref)
+{
+    if (!ch->_join_ref_inline)
+        return phx_ref_equal(ref, ch->_join_ref);
+    const char *text = join_ref_text(ch);
+    return json_is_string(ref) && json_string_length(ref) == strlen(text) &&
+           memcmp(json_string_value(ref), text, json_string_length(ref)) == 0;
 }
 
 struct channel_info *channel_next_info(struct channel *ch)
@@ -97,8 +130,6 @@ struct channel_info *channel_next_info(struct channel *ch)
     if (!i)
         return NULL;
     ch->infos = i->next;
-    if (!ch->infos)
-        ch->infos_tail = &ch->infos;
     i->next = NULL;
     return i;
 }
@@ -177,8 +208,9 @@ size_t channel_topic_subscribers(const struct channel *ch)
 
 int channel_push(struct channel *ch, const char *event, const struct ch_payload *payload)
 {
+    json_t *join_ref = channel_join_ref(ch);
     struct phx_msg m = {
-        .join_ref = ch->join_ref,
+        .join_ref = join_ref,
         .topic = ch->topic,
         .topic_len = strlen(ch->topic),
         .event = event,
@@ -187,7 +219,9 @@ int channel_push(struct channel *ch, const char *event, const struct ch_payload 
         .bin = payload->bin,
         .bin_len = payload->bin_len,
     };
-    return conn_send(ch->conn, &m, PHX_BIN_PUSH);
+    int rc = conn_send(ch->conn, &m, PHX_BIN_PUSH);
+    json_decref(join_ref);
+    return rc;
 }
 
 static int channel_publish(struct channel *ch, const char *event, const struct ch_payload *payload,
@@ -226,7 +260,9 @@ int channel_send_info(struct channel *ch, const char *msg, json_t *data)
     i->next = NULL;
     i->data = data;
     memcpy(i->msg, msg, len + 1);
-    *ch->infos_tail = i;
-    ch->infos_tail = &i->next;
+    struct channel_info **tail = &ch->infos;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = i;
     return 0;
 }

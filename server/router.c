@@ -58,7 +58,7 @@ static void send_lifecycle(struct conn *c, json_t *join_ref, const char *topic, 
 /* End ch for reason and tell the client with phx_close (graceful) or phx_error (crash). */
 static void end_channel(struct conn *c, struct channel *ch, enum ch_exit reason)
 {
-    json_t *jr = ch->join_ref ? json_incref(ch->join_ref) : NULL;
+    json_t *jr = channel_join_ref(ch);
     /* Joined topics passed phx_topic_valid, so they fit. */
     char topic_copy[PHX_TOPIC_MAX + 1];
     snprintf(topic_copy, sizeof(topic_copy), "%s", ch->topic);
@@ -87,9 +87,12 @@ static bool finish_hook(struct conn *c, struct channel *ch, json_t *ref, int rc,
         break;
     case CH_REPLY:
     case CH_STOP:
-        if (ref && (rc == CH_REPLY || reply->status))
-            conn_send_reply(c, ch->join_ref, ref, ch->topic, reply->status ? reply->status : "ok",
-                            reply->response, reply->bin, reply->bin_len);
+        if (ref && (rc == CH_REPLY || reply->status)) {
+            json_t *jr = channel_join_ref(ch);
+            conn_send_reply(c, jr, ref, ch->topic, reply->status ? reply->status : "ok", reply->response,
+                            reply->bin, reply->bin_len);
+            json_decref(jr);
+        }
         if (rc == CH_STOP) {
             end_channel(c, ch, CH_EXIT_STOPPED);
             alive = false;
@@ -137,7 +140,7 @@ static int route_join(struct conn *c, struct channel *existing, const struct phx
     json_t *old_ref = NULL;
     bool replaced = existing != NULL;
     if (existing) {
-        old_ref = existing->join_ref ? json_incref(existing->join_ref) : NULL;
+        old_ref = channel_join_ref(existing);
         channel_destroy(&existing, CH_EXIT_DUPLICATE);
     }
     struct channel *ch = channel_create(c, h, m->topic, m->join_ref);
@@ -155,7 +158,7 @@ static int route_join(struct conn *c, struct channel *existing, const struct phx
     if (rc == CH_OK) {
         /* a history topic: where it stands, and what this client missed, right after the reply */
         recovery_prepare(c->srv, m->topic, m->json, &reply.response, &rec);
-        conn_send_reply(c, ch->join_ref, m->ref, m->topic, "ok", reply.response, NULL, 0);
+        conn_send_reply(c, m->join_ref, m->ref, m->topic, "ok", reply.response, NULL, 0);
         recovery_replay(c, m->topic, &rec);
     } else {
         if (rc == CH_REFUSE)
@@ -179,7 +182,7 @@ static int route_join(struct conn *c, struct channel *existing, const struct phx
 
 static void route_leave(struct conn *c, struct channel *ch, const struct phx_msg *m)
 {
-    json_t *jr = ch->join_ref ? json_incref(ch->join_ref) : NULL;
+    json_t *jr = channel_join_ref(ch);
     channel_destroy(&ch, CH_EXIT_LEFT);
     conn_send_reply(c, jr, m->ref, m->topic, "ok", NULL, NULL, 0);
     json_t *p = json_object();
@@ -230,7 +233,7 @@ int router_dispatch(struct conn *c, const struct phx_msg *m)
             reply_reason(c, NULL, m->ref, m->topic, "unmatched topic");
         return 0;
     }
-    if (m->join_ref && !phx_ref_equal(m->join_ref, ch->join_ref))
+    if (m->join_ref && !channel_join_ref_is(ch, m->join_ref))
         return 0; /* stale join_ref: an old instance's message, dropped as Phoenix >= 1.8.3 does */
     if (is(m->event, "phx_leave"))
         route_leave(c, ch, m);
