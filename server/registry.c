@@ -1,27 +1,92 @@
 /*
- * registry.c: topic -> intrusive list of subscribers, hashed with uthash.
+ * registry.c: topic -> intrusive list of subscribers, in an open-addressing hash table.
  *
  * Invariants: every topic in the table has count >= 1 subscribers, all linked through next/_prev and
- * pointing back with _topic; nsubs is the sum of the counts. New subscribers go to the head.
+ * pointing back with _topic; nsubs is the sum of the counts. New subscribers go to the head. The table
+ * (linear probing, no tombstones: a removal shifts the entries after it back) has a power-of-two
+ * capacity, at most 3/4 full, halved again when it falls under 1/8 full.
+ *
+ * Why not uthash: a topic entry is 16 bytes plus its name here, against uthash's 56-byte handle plus
+ * buckets; with a socket id per connection (Phoenix's "users_socket:<id>"), every connection owns a
+ * topic, so that is ~50 bytes of every idle connection.
  */
 #include "registry.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
 
 struct reg_topic {
-    UT_hash_handle hh;
     struct reg_sub *head;
-    size_t count;
+    uint32_t count;
+    uint32_t hash;
     char name[];
 };
 
 struct registry {
-    struct reg_topic *topics; /* uthash head */
+    struct reg_topic **slots; /* cap entries, NULL when empty */
+    size_t cap;               /* 0 (no table yet) or a power of two */
     size_t ntopics;
     size_t nsubs;
 };
+
+#define REG_MIN_CAP 16
+
+/* FNV-1a: short keys, no seed (as uthash's default was). */
+static uint32_t topic_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* The slot holding topic, or the empty slot where it would go. Needs a table (cap > 0). */
+static size_t slot_of(const struct registry *r, const char *topic, uint32_t h)
+{
+    size_t mask = r->cap - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        struct reg_topic *t = r->slots[i];
+        if (!t || (t->hash == h && strcmp(t->name, topic) == 0))
+            return i;
+    }
+}
+
+/* Move every topic into a new table of ncap slots. 0 or -1 (out of memory: the old table stays). */
+static int rehash(struct registry *r, size_t ncap)
+{
+    struct reg_topic **nslots = calloc(ncap, sizeof(*nslots));
+    if (!nslots)
+        return -1;
+    for (size_t i = 0; i < r->cap; i++) {
+        struct reg_topic *t = r->slots[i];
+        if (!t)
+            continue;
+        size_t j = t->hash & (ncap - 1);
+        while (nslots[j])
+            j = (j + 1) & (ncap - 1);
+        nslots[j] = t;
+    }
+    free(r->slots);
+    r->slots = nslots;
+    r->cap = ncap;
+    return 0;
+}
+
+/* Empty slot i and shift the run of entries after it back into place (linear probing's deletion). */
+static void remove_slot(struct registry *r, size_t i)
+{
+    size_t mask = r->cap - 1;
+    r->slots[i] = NULL;
+    for (size_t j = (i + 1) & mask; r->slots[j]; j = (j + 1) & mask) {
+        size_t home = r->slots[j]->hash & mask;
+        /* the entry at j may move to the hole at i if its home is not in (i, j] (cyclically) */
+        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+            r->slots[i] = r->slots[j];
+            r->slots[j] = NULL;
+            i = j;
+        }
+    }
+}
 
 struct registry *registry_create(void)
 {
@@ -33,30 +98,36 @@ void registry_destroy(struct registry **rp)
     struct registry *r = *rp;
     if (!r)
         return;
-    struct reg_topic *t, *tmp;
-    HASH_ITER(hh, r->topics, t, tmp)
-    {
+    for (size_t i = 0; i < r->cap; i++) {
+        struct reg_topic *t = r->slots[i];
+        if (!t)
+            continue;
         for (struct reg_sub *s = t->head; s; s = s->next)
             s->_topic = NULL;
-        HASH_DEL(r->topics, t);
         free(t);
     }
+    free(r->slots);
     free(r);
     *rp = NULL;
 }
 
 struct reg_topic *registry_find(const struct registry *r, const char *topic)
 {
-    struct reg_topic *t = NULL;
-    HASH_FIND_STR(r->topics, topic, t);
-    return t;
+    if (!r->cap)
+        return NULL;
+    return r->slots[slot_of(r, topic, topic_hash(topic))];
 }
 
 int registry_subscribe(struct registry *r, const char *topic, struct reg_sub *s)
 {
     if (s->_topic)
         return -2;
-    struct reg_topic *t = registry_find(r, topic);
+    /* room for one more topic, at most 3/4 full */
+    if ((r->ntopics + 1) * 4 > r->cap * 3 && rehash(r, r->cap ? r->cap * 2 : REG_MIN_CAP) != 0)
+        return -1;
+    uint32_t h = topic_hash(topic);
+    size_t i = slot_of(r, topic, h);
+    struct reg_topic *t = r->slots[i];
     if (!t) {
         size_t len = strlen(topic);
         t = malloc(sizeof(*t) + len + 1);
@@ -65,7 +136,8 @@ int registry_subscribe(struct registry *r, const char *topic, struct reg_sub *s)
         memcpy(t->name, topic, len + 1);
         t->head = NULL;
         t->count = 0;
-        HASH_ADD(hh, r->topics, name[0], len, t);
+        t->hash = h;
+        r->slots[i] = t;
         r->ntopics++;
     }
     s->_prev = NULL;
@@ -94,9 +166,12 @@ void registry_unsubscribe(struct registry *r, struct reg_sub *s)
     s->_topic = NULL;
     r->nsubs--;
     if (--t->count == 0) {
-        HASH_DEL(r->topics, t);
+        remove_slot(r, slot_of(r, t->name, t->hash));
         free(t);
         r->ntopics--;
+        /* give memory back after a crowd left; a failed shrink just keeps the bigger table */
+        if (r->cap > REG_MIN_CAP && r->ntopics * 8 < r->cap)
+            rehash(r, r->cap / 2);
     }
 }
 

@@ -1,4 +1,5 @@
-/* Tests server/registry.c: subscribe, O(1) unsubscribe, empty topics freed, iteration. */
+/* Tests server/registry.c: subscribe, O(1) unsubscribe, empty topics freed, iteration, the hash table
+ * through growth, removals and shrinking. */
 #include "registry.h"
 
 #include <criterion/criterion.h>
@@ -100,4 +101,31 @@ Test(registry, destroy_with_subscribers_left_forgets_them)
     registry_subscribe(other, "t", &a);
     registry_destroy(&other);
     cr_assert_null(registry_sub_topic(&a));
+}
+
+Test(registry, removals_keep_every_other_topic_findable)
+{
+    enum { N = 5000 };
+    static struct reg_sub subs[N];
+    char name[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof(name), "users_socket:%d", i);
+        cr_assert_eq(registry_subscribe(r, name, &subs[i]), 0);
+    }
+    /* removals in an order unrelated to the table's: every third, then the rest of the odd ones */
+    for (int i = 0; i < N; i += 3)
+        registry_unsubscribe(r, &subs[i]);
+    for (int i = 1; i < N; i += 2)
+        registry_unsubscribe(r, &subs[i]);
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof(name), "users_socket:%d", i);
+        bool kept = i % 3 != 0 && i % 2 == 0;
+        struct reg_topic *t = registry_find(r, name);
+        cr_assert_eq(t != NULL, kept, "%s", name);
+        if (kept)
+            cr_assert_str_eq(registry_sub_topic(&subs[i]), name);
+    }
+    for (int i = 0; i < N; i++)
+        registry_unsubscribe(r, &subs[i]);
+    cr_assert_null(registry_find(r, "users_socket:2"));
 }
