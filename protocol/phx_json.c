@@ -2,9 +2,10 @@
  * phx_json.c: text frames, V1 (objects) and V2 (arrays), both directions.
  *
  * Decoding keeps the parsed document in m->_root and points the message's fields into it. Encoding
- * writes the frame straight into the caller's phx_buf: each JSON value through json_dump_callback, each
- * C string through put_string (the only JSON string escaper in the codec), so V1, V2 and replies cannot
- * drift apart. Output is compact: ["1","2","room:a","phx_reply",{"status":"ok","response":{}}].
+ * writes the frame straight into the caller's phx_buf: each JSON value through put_json (Jansson's
+ * compact dump, redone without its per-call allocations), each string (values, keys, C strings) through
+ * put_string, the only JSON string escaper in the codec, so V1, V2 and replies cannot drift apart.
+ * Output is compact: ["1","2","room:a","phx_reply",{"status":"ok","response":{}}].
  *
  * Decoding accepts "\u0000" inside JSON strings (JSON_ALLOW_NUL, as Phoenix/Jason does) so payloads
  * and refs round-trip, but refuses it in topic and event (PHX_E_TYPE): those are used as C strings.
@@ -14,6 +15,8 @@
 #include "phx_error.h"
 #include "phx_internal.h"
 
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- decoding ---- */
@@ -114,8 +117,17 @@ struct writer {
 
 static void put_raw(struct writer *w, const char *s, size_t n)
 {
-    if (!w->err)
-        w->err = phx_buf_append(w->buf, s, n);
+    struct phx_buf *b = w->buf;
+
+    if (w->err || n == 0)
+        return;
+    /* the common case, room left in the scratch buffer, without a call */
+    if (b->mem && n <= b->cap - b->len) {
+        memcpy(b->mem + b->headroom + b->len, s, n);
+        b->len += n;
+        return;
+    }
+    w->err = phx_buf_append(b, s, n);
 }
 
 static void put_lit(struct writer *w, const char *s)
@@ -186,18 +198,133 @@ static int dump_cb(const char *buffer, size_t size, void *data)
     return w->err ? -1 : 0;
 }
 
-/* Any JSON value, compact; NULL is JSON null. */
-static void put_value(struct writer *w, const json_t *v)
+/* Decimal digits of an integer, as Jansson's "%" JSON_INTEGER_FORMAT prints it. */
+static void put_int(struct writer *w, json_int_t v)
+{
+    char tmp[24], *p = tmp + sizeof tmp;
+    /* unsigned arithmetic, so the most negative value has a magnitude too */
+    unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    put_raw(w, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+/* A real as Jansson's jsonp_dtostr writes it at its default precision: "%.17g", ".0" appended when that
+ * looks like an integer, and the exponent without '+' or leading zeros. The server never calls
+ * setlocale, so the decimal point is '.'. */
+static void put_real(struct writer *w, double v)
+{
+    char buf[100];
+    int n = snprintf(buf, sizeof buf, "%.17g", v);
+    size_t len;
+    char *e;
+
+    if (n < 0 || (size_t)n + 3 >= sizeof buf) {
+        if (!w->err)
+            w->err = PHX_E_INVAL;
+        return;
+    }
+    len = (size_t)n;
+    if (!strchr(buf, '.') && !strchr(buf, 'e')) {
+        memcpy(buf + len, ".0", 3);
+        len += 2;
+    }
+    if ((e = strchr(buf, 'e'))) {
+        char *start = e + 1, *end = e + 2;
+
+        if (*start == '-')
+            start++;
+        while (*end == '0')
+            end++;
+        if (end != start) {
+            memmove(start, end, len - (size_t)(end - buf));
+            len -= (size_t)(end - start);
+        }
+    }
+    put_raw(w, buf, len);
+}
+
+/* Past this depth a value goes through Jansson, which refuses cycles (a cyclic value would otherwise
+ * recurse for ever here). The parser nests at most JSON_PARSER_MAX_DEPTH deep, so decoded payloads
+ * rarely get there. */
+#define PUT_JSON_MAX_DEPTH 256
+
+/* v, compact, byte for byte what json_dump_callback(v, ..., JSON_COMPACT | JSON_ENCODE_ANY) writes,
+ * without its per-call table of parents (a malloc'd hashtable and a "%p" key per container, most of
+ * the cost of a small frame). Objects in Jansson's iteration (insertion) order. */
+static void put_json(struct writer *w, const json_t *v, int depth)
 {
     if (w->err)
         return;
-    if (!v) {
-        put_lit(w, "null");
+    if (depth > PUT_JSON_MAX_DEPTH) {
+        if (json_dump_callback(v, dump_cb, w, JSON_COMPACT | JSON_ENCODE_ANY) != 0 && !w->err)
+            w->err = PHX_E_INVAL;
         return;
     }
-    /* -1 without a failed append means Jansson refused the value itself (e.g. a cycle). */
-    if (json_dump_callback(v, dump_cb, w, JSON_COMPACT | JSON_ENCODE_ANY) != 0 && !w->err)
+    switch (json_typeof(v)) {
+    case JSON_NULL:
+        put_raw(w, "null", 4);
+        break;
+    case JSON_TRUE:
+        put_raw(w, "true", 4);
+        break;
+    case JSON_FALSE:
+        put_raw(w, "false", 5);
+        break;
+    case JSON_INTEGER:
+        put_int(w, json_integer_value(v));
+        break;
+    case JSON_REAL:
+        put_real(w, json_real_value(v));
+        break;
+    case JSON_STRING:
+        put_string(w, json_string_value(v), json_string_length(v));
+        break;
+    case JSON_ARRAY: {
+        size_t n = json_array_size(v);
+
+        put_raw(w, "[", 1);
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                put_raw(w, ",", 1);
+            put_json(w, json_array_get(v, i), depth + 1);
+        }
+        put_raw(w, "]", 1);
+        break;
+    }
+    case JSON_OBJECT: {
+        json_t *o = (json_t *)v; /* Jansson's iterators take a non-const object; nothing is changed */
+
+        bool first = true;
+
+        put_raw(w, "{", 1);
+        for (void *it = json_object_iter(o); it; it = json_object_iter_next(o, it), first = false) {
+            if (!first)
+                put_raw(w, ",", 1);
+            put_string(w, json_object_iter_key(it), json_object_iter_key_len(it));
+            put_raw(w, ":", 1);
+            put_json(w, json_object_iter_value(it), depth + 1);
+        }
+        put_raw(w, "}", 1);
+        break;
+    }
+    default:
         w->err = PHX_E_INVAL;
+    }
+}
+
+/* Any JSON value, compact; NULL is JSON null. */
+static void put_value(struct writer *w, const json_t *v)
+{
+    if (!v)
+        put_lit(w, "null");
+    else
+        put_json(w, v, 0);
 }
 
 /* The payload of a frame: a JSON value, or the reply object {"status":S,"response":R}. */

@@ -736,3 +736,74 @@ Test(phx_json, integers_past_64_bits_are_read_as_doubles_not_refused)
     cr_assert(json_is_integer(json_object_get(m.json, "small")), "ordinary integers stay integers");
     phx_msg_cleanup(&m);
 }
+
+/* The encoder writes JSON values itself: byte for byte what Jansson's compact dump writes. */
+Test(json_encode, values_match_jansson_dump)
+{
+    static const char *const texts[] = {
+        "{}",
+        "[]",
+        "null",
+        "true",
+        "false",
+        "0",
+        "-1",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "0.1",
+        "-0.0",
+        "1.0",
+        "1e300",
+        "1e-7",
+        "1e20",
+        "123456789012345678.0",
+        "2.5e-300",
+        "3.14159",
+        "\"\"",
+        "\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\\u0001\\u001f\\u007f\"",
+        "\"\\u0000x\"",
+        "\"caf\\u00e9 \\u20ac \\ud83d\\ude00\"",
+        "{\"a\":1,\"b\":[1,2,{\"c\":null}],\"\\n\":\"k\"}",
+        "{\"online_at\":1763694000,\"phx_ref\":\"GHlAiX2V_dBa8AAB\"}",
+        "[[],{},[[]],{\"x\":{}}]",
+        "{\"z\":1,\"a\":2,\"m\":3}",
+
+    };
+    struct phx_buf b;
+    phx_buf_init(&b, 0);
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        json_error_t err;
+        json_t *v = json_loads(texts[i], JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
+        cr_assert_not_null(v, "bad test JSON %s: %s", texts[i], err.text);
+        char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        struct phx_msg m = {.topic = "t", .event = "e", .json = v};
+        phx_buf_reset(&b);
+        cr_assert_eq(phx_encode_text(PHX_V2, &m, &b), 0, "%s", texts[i]);
+        char frame[512];
+        snprintf(frame, sizeof frame, "[null,null,\"t\",\"e\",%s]", want);
+        assert_buf_str(&b, frame);
+        free(want);
+        json_decref(v);
+    }
+    /* built in C: reals Jansson never reads back as such, and a value deeper than the encoder's own
+     * recursion goes (Jansson writes the rest) */
+    json_t *deep = json_integer(7);
+    for (int i = 0; i < 600; i++) {
+        json_t *wrap = i % 2 ? json_array() : json_object();
+        if (i % 2)
+            json_array_append_new(wrap, deep);
+        else
+            json_object_set_new(wrap, "d", deep);
+        deep = wrap;
+    }
+    json_t *built = json_pack("[f,f,f,o]", 1e21, 5e-324, -123.0, deep);
+    char *want = json_dumps(built, JSON_COMPACT | JSON_ENCODE_ANY);
+    struct phx_msg m = {.topic = "t", .event = "e", .json = built};
+    phx_buf_reset(&b);
+    cr_assert_eq(phx_encode_text(PHX_V2, &m, &b), 0);
+    cr_assert_eq(b.len, strlen("[null,null,\"t\",\"e\",]") + strlen(want));
+    cr_assert(memcmp(phx_buf_data(&b) + strlen("[null,null,\"t\",\"e\","), want, strlen(want)) == 0);
+    free(want);
+    json_decref(built);
+    phx_buf_cleanup(&b);
+}
