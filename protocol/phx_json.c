@@ -1,11 +1,12 @@
 /*
  * phx_json.c: text frames, V1 (objects) and V2 (arrays), both directions.
  *
- * Decoding keeps the parsed document in m->_root and points the message's fields into it. Encoding
- * writes the frame straight into the caller's phx_buf: each JSON value through put_json (Jansson's
- * compact dump, redone without its per-call allocations), each string (values, keys, C strings) through
- * put_string, the only JSON string escaper in the codec, so V1, V2 and replies cannot drift apart.
- * Output is compact: ["1","2","room:a","phx_reply",{"status":"ok","response":{}}].
+ * Decoding keeps the parsed document in m->_root and points the message's fields into it; the usual V2
+ * shape skips the envelope's parse (decode_v2_plain). Encoding writes the frame straight into the
+ * caller's phx_buf: each JSON value through put_json (Jansson's compact dump, redone without its
+ * per-call allocations), each string (values, keys, C strings) through put_string, the only JSON
+ * string escaper in the codec, so V1, V2 and replies cannot drift apart. Output is compact:
+ * ["1","2","room:a","phx_reply",{"status":"ok","response":{}}].
  *
  * Decoding accepts "\u0000" inside JSON strings (JSON_ALLOW_NUL, as Phoenix/Jason does) so payloads
  * and refs round-trip, but refuses it in topic and event (PHX_E_TYPE): those are used as C strings.
@@ -17,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- decoding ---- */
@@ -50,6 +52,80 @@ json_t *phx_json_load(const char *data, size_t len, size_t flags, json_error_t *
     return j;
 }
 
+/* A plain string at p (p[0] == '"'): printable ASCII without '"' or '\\', so its JSON value is its bytes.
+ * Returns the byte after the closing quote, or NULL when the string is anything else. */
+static const char *scan_plain(const char *p, const char *end, size_t *n)
+{
+    const char *q = ++p;
+
+    while (q < end && *q >= 0x20 && *q < 0x7f && *q != '"' && *q != '\\')
+        q++;
+    if (q >= end || *q != '"')
+        return NULL;
+    *n = (size_t)(q - p);
+    return q + 1;
+}
+
+/* The shape every phoenix.js message has, [jr, ref, "topic", "event", payload] without whitespace
+ * between the fields, each of the first four a plain string (scan_plain) or null, decoded without a
+ * parse of the envelope: refs as new strings (_refs), topic and event copied into _owned, the payload
+ * parsed alone (_root; "{}" made directly). The result is what the full parse gives, since such a
+ * text is a valid five-element array exactly when its payload alone is a valid JSON text. Returns
+ * false, with out untouched, for anything else (including out of memory): the caller parses the whole
+ * text then. */
+static bool decode_v2_plain(const char *data, size_t len, struct phx_msg *out)
+{
+    const char *p = data, *end = data + len, *s[4];
+    size_t n[4];
+    bool null[4];
+
+    if (len < 2 || *p++ != '[' || end[-1] != ']')
+        return false;
+    end--; /* the closing ']' */
+    for (int i = 0; i < 4; i++) {
+        null[i] = end - p >= 4 && memcmp(p, "null", 4) == 0;
+        s[i] = p + 1;
+        if (null[i] && i < 2)
+            p += 4;
+        else if (*p != '"' || !(p = scan_plain(p, end, &n[i])))
+            return false;
+        if (p >= end || *p++ != ',')
+            return false;
+    }
+    size_t plen = (size_t)(end - p);
+    json_error_t jerr;
+    json_t *payload = plen == 2 && p[0] == '{' && p[1] == '}'
+                          ? json_object()
+                          : phx_json_load(p, plen, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+    char *owned = payload ? malloc(n[2] + n[3] + 2) : NULL;
+    json_t *refs[2] = {NULL, NULL};
+    for (int i = 0; i < 2 && owned; i++)
+        if (!null[i] && !(refs[i] = json_stringn_nocheck(s[i], n[i])))
+            goto fail;
+    if (!owned)
+        goto fail;
+    memcpy(owned, s[2], n[2]);
+    owned[n[2]] = '\0';
+    memcpy(owned + n[2] + 1, s[3], n[3]);
+    owned[n[2] + 1 + n[3]] = '\0';
+    out->join_ref = out->_refs[0] = refs[0];
+    out->ref = out->_refs[1] = refs[1];
+    out->topic = owned;
+    out->topic_len = n[2];
+    out->event = owned + n[2] + 1;
+    out->event_len = n[3];
+    out->json = out->_root = payload;
+    out->_owned = owned;
+    return true;
+
+fail:
+    json_decref(refs[0]);
+    json_decref(refs[1]);
+    free(owned);
+    json_decref(payload);
+    return false;
+}
+
 int phx_decode_text(enum phx_vsn vsn, const char *data, size_t len, struct phx_msg *out)
 {
     json_t *root, *join_ref, *ref, *topic, *event, *payload;
@@ -63,6 +139,8 @@ int phx_decode_text(enum phx_vsn vsn, const char *data, size_t len, struct phx_m
         return PHX_E_INVAL;
     if (!data)
         return PHX_E_JSON;
+    if (vsn == PHX_V2 && decode_v2_plain(data, len, out))
+        return 0;
     root = phx_json_load(data, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
     if (!root)
         return json_error_code(&jerr) == json_error_out_of_memory ? PHX_E_NOMEM : PHX_E_JSON;

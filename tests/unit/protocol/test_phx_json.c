@@ -807,3 +807,68 @@ Test(json_encode, values_match_jansson_dump)
     json_decref(built);
     phx_buf_cleanup(&b);
 }
+
+/* phoenix.js's plain shape is decoded without parsing the envelope; whatever path a text takes, the
+ * message is what parsing the whole array gives. */
+Test(json_v2_decode, plain_shape_matches_full_parse)
+{
+    static const char *const texts[] = {
+        "[\"1\",\"2\",\"room:a\",\"phx_join\",{}]",
+        "[null,\"2\",\"phoenix\",\"heartbeat\",{}]",
+        "[\"1\",null,\"t\",\"e\",{\"a\":[1,2.5,\"x\"],\"b\":{\"c\":null}}]",
+        "[\"\",\"\",\"\",\"\",[]]",
+        "[\"1\",\"2\",\"t\",\"e\",{} ]",
+        "[\"1\",\"2\",\"t\",\"e\", {}]",
+        "[\"1\",\"2\",\"t\",\"e\",{},1]",
+        "[\"1\",\"2\",\"t\",\"e\",{},{}]",
+        "[\"1\",\"2\",\"t\",\"e\",null]",
+        "[\"1\",\"2\",\"t\",\"e\",\"str\"]",
+        "[\"1\",\"2\",\"t\",\"e\",123]",
+        "[\"1\",\"2\",\"t\",\"e\",\"]\"]",
+        "[1,2,\"t\",\"e\",{}]",
+        "[\"1\",\"2\",\"t\\u0041\",\"e\",{}]",
+        "[\"1\",\"2\",\"caf\xc3\xa9\",\"e\",{}]",
+        "[\"nul\",\"null\",\"t\",\"e\",{}]",
+        " [\"1\",\"2\",\"t\",\"e\",{}]",
+        "[\"1\",\"2\",\"t\",\"e\",{}]\n",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        json_error_t err;
+        json_t *want = json_loads(texts[i], 0, &err);
+        cr_assert_not_null(want, "bad test JSON %s: %s", texts[i], err.text);
+        struct phx_msg m;
+        cr_assert_eq(decode(PHX_V2, texts[i], &m), 0, "%s", texts[i]);
+        json_t *jr = json_array_get(want, 0), *ref = json_array_get(want, 1);
+        cr_expect(json_is_null(jr) ? m.join_ref == NULL : json_equal(m.join_ref, jr), "%s", texts[i]);
+        cr_expect(json_is_null(ref) ? m.ref == NULL : json_equal(m.ref, ref), "%s", texts[i]);
+        cr_expect_str_eq(m.topic, json_string_value(json_array_get(want, 2)), "%s", texts[i]);
+        cr_expect_eq(m.topic_len, json_string_length(json_array_get(want, 2)), "%s", texts[i]);
+        cr_expect_str_eq(m.event, json_string_value(json_array_get(want, 3)), "%s", texts[i]);
+        cr_expect_eq(m.event_len, json_string_length(json_array_get(want, 3)), "%s", texts[i]);
+        cr_expect(json_equal(m.json, json_array_get(want, 4)), "%s", texts[i]);
+        phx_msg_cleanup(&m);
+        json_decref(want);
+    }
+    static const struct {
+        const char *text;
+        int err;
+    } bad[] = {
+        {"[\"1\",\"2\",\"t\",\"e\",]", PHX_E_JSON},
+        {"[\"1\",\"2\",\"t\",\"e\",{}", PHX_E_JSON},
+        {"[\"1\",\"2\",\"t\",\"e\",{}]]", PHX_E_JSON},
+        {"[\"1\",\"2\",\"t\",\"e\",{\"a\":}]", PHX_E_JSON},
+        {"[\"1\",\"2\",null,\"e\",{}]", PHX_E_TYPE},
+        {"[\"1\",\"2\",\"t\",null,{}]", PHX_E_TYPE},
+        {"[\"1\",\"2\",\"t\",\"e\"]", PHX_E_SHAPE},
+        {"[\"1\",\"2\",\"t\",\"e\",{},]", PHX_E_JSON},
+        {"[\"1\",\"2\",\"t\",\"e\",\"\xff\"]", PHX_E_JSON},
+        {"[\"1\"\"2\",\"t\",\"e\",{}]", PHX_E_JSON},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct phx_msg m;
+        memset(&m, 0x5a, sizeof m);
+        cr_expect_eq(decode(PHX_V2, bad[i].text, &m), bad[i].err, "%s", bad[i].text);
+        assert_zeroed(&m);
+        phx_msg_cleanup(&m);
+    }
+}
