@@ -78,8 +78,10 @@ int presence_on_after_join(struct channel *ch, const char *msg, json_t *data)
     (void)data;
     if (strcmp(msg, "after_join") != 0)
         return CH_OK;
-    json_t *meta = json_pack("{sI}", "online_at", (json_int_t)time(NULL));
-    int rc = meta ? presence_join(ch, channel_user_id(ch), meta) : -1;
+    json_t *meta = json_object(); /* {"online_at": <unix seconds>}, without json_pack's format parsing */
+    int rc = meta && json_object_set_new_nocheck(meta, "online_at", json_integer((json_int_t)time(NULL))) == 0
+                 ? presence_join(ch, channel_user_id(ch), meta)
+                 : -1;
     json_decref(meta);
     return rc == 0 ? CH_OK : CH_CRASH;
 }

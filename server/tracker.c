@@ -111,9 +111,26 @@ void tracker_destroy(struct tracker **tp)
     *tp = NULL;
 }
 
+/* Jansson objects built directly (not json_pack, whose format parsing costs more than the objects on
+ * this path, once per join and leave). */
+static json_t *object_with(const char *key, json_t *value)
+{
+    json_t *o = json_object();
+    if (!o || json_object_set_new_nocheck(o, key, value) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 json_t *tracker_diff_new(void)
 {
-    return json_pack("{s{}s{}}", "joins", "leaves");
+    json_t *d = object_with("joins", json_object());
+    if (d && json_object_set_new_nocheck(d, "leaves", json_object()) != 0) {
+        json_decref(d);
+        return NULL;
+    }
+    return d;
 }
 
 int tracker_diff_empty(const json_t *diff)
@@ -130,7 +147,7 @@ static int diff_add(json_t *diff, const char *side, const char *key, json_t *met
     json_t *s = json_object_get(diff, side);
     json_t *k = json_object_get(s, key);
     if (!k) {
-        k = json_pack("{s[]}", "metas");
+        k = object_with("metas", json_array());
         if (!k || json_object_set_new(s, key, k) != 0)
             return -1;
     }
@@ -167,7 +184,7 @@ static json_t *stamp(struct tracker *t, json_t *meta, const char *prev)
     json_t *m = json_deep_copy(meta);
     char ref[PHX_REF_LEN + 1];
     make_ref(t, ref);
-    if (!m || json_object_set_new(m, "phx_ref", json_string(ref)) != 0 ||
+    if (!m || json_object_set_new_nocheck(m, "phx_ref", json_stringn_nocheck(ref, PHX_REF_LEN)) != 0 ||
         (prev && json_object_set_new(m, "phx_ref_prev", json_string(prev)) != 0)) {
         json_decref(m);
         return NULL;
@@ -518,7 +535,7 @@ json_t *tracker_list(const struct tracker *t, const char *topic)
         json_t *metas = json_array();
         for (struct tracker_entry *e = k->head; e; e = e->next)
             json_array_append(metas, e->meta);
-        json_object_set_new(out, k->name, json_pack("{so}", "metas", metas));
+        json_object_set_new(out, k->name, object_with("metas", metas));
     }
     return out;
 }
