@@ -8,6 +8,7 @@
 #include "cluster.h"
 #include "conn.h"
 #include "pubsub.h"
+#include "registry.h"
 #include "server.h"
 #include "tracker.h"
 
@@ -90,6 +91,14 @@ void presence_channel_ended(struct channel *ch)
 {
     if (!ch->presences)
         return;
+    struct server *s = ch->conn->srv;
+    if (!s->cluster && !registry_find(s->registry, ch->topic)) {
+        /* The topic's last subscriber on a lone node (ch is already unsubscribed): a diff would reach
+         * nobody, so none is built. The broadcast still counts, as pubsub_deliver_local counts it. */
+        tracker_untrack_all(s->tracker, &ch->presences, NULL);
+        s->stats.broadcasts++;
+        return;
+    }
     json_t *diff = tracker_diff_new();
     tracker_untrack_all(ch->conn->srv->tracker, &ch->presences, diff);
     publish_diff(ch, diff);
