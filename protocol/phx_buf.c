@@ -59,6 +59,11 @@ static int buf_grow(struct phx_buf *b, size_t n)
     return 0;
 }
 
+int phx_buf_reserve(struct phx_buf *b, size_t n)
+{
+    return buf_grow(b, n);
+}
+
 int phx_buf_append(struct phx_buf *b, const void *bytes, size_t n)
 {
     int rc;

@@ -30,6 +30,9 @@ void phx_buf_cleanup(struct phx_buf *b);
 /* Append n bytes (copied). Returns 0 or PHX_E_NOMEM (the buffer is unchanged then). */
 int phx_buf_append(struct phx_buf *b, const void *bytes, size_t n);
 int phx_buf_append_byte(struct phx_buf *b, unsigned char byte);
+/* Make room for n more bytes of data without appending them: after 0, b->cap - b->len >= n. Returns 0
+ * or PHX_E_NOMEM (the buffer is unchanged then). */
+int phx_buf_reserve(struct phx_buf *b, size_t n);
 /* Pointer to the data (after the headroom); valid until the next append or cleanup. NULL when empty
  * and never grown. */
 static inline char *phx_buf_data(const struct phx_buf *b)

@@ -213,16 +213,38 @@ static void put_lit(struct writer *w, const char *s)
     put_raw(w, s, strlen(s));
 }
 
+/* Whether byte c is not printable ASCII or needs an escape: control characters, '"', '\\', and every
+ * byte of a multi-byte UTF-8 sequence (validated, then written verbatim). */
+static inline bool needs_care(unsigned char c)
+{
+    return (unsigned char)(c - 0x20) >= 0x60 || c == '"' || c == '\\';
+}
+
 /* s[0..n) as a JSON string, escaped exactly as Jansson escapes (so dumped and written strings look
  * alike): \" \\ \b \f \n \r \t, other control characters as \u00XX, everything else verbatim. */
 static void put_string(struct writer *w, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
-    size_t run = 0;
+    size_t run = 0, plain = 0;
 
     if (w->err)
         return;
-    if (!s || !phx_utf8_valid((const unsigned char *)s, n)) {
+    /* Most strings (refs, topics, events, keys) are printable ASCII: valid UTF-8 that needs no escape,
+     * written in one piece after one scan. */
+    while (s && plain < n && !needs_care((unsigned char)s[plain]))
+        plain++;
+    if (s && plain == n) {
+        struct phx_buf *b = w->buf;
+        if ((w->err = phx_buf_reserve(b, n + 2)) != 0)
+            return;
+        char *out = b->mem + b->headroom + b->len;
+        out[0] = '"';
+        memcpy(out + 1, s, n);
+        out[n + 1] = '"';
+        b->len += n + 2;
+        return;
+    }
+    if (!s || !phx_utf8_valid((const unsigned char *)s + plain, n - plain)) {
         w->err = PHX_E_INVAL;
         return;
     }
