@@ -50,6 +50,11 @@ struct frame *outq_peek(const struct outq *q)
     return q->count ? q->ring[q->head] : NULL;
 }
 
+struct frame *outq_at(const struct outq *q, uint32_t i)
+{
+    return i < q->count ? q->ring[(q->head + i) % q->cap] : NULL;
+}
+
 void outq_pop(struct outq *q)
 {
     if (!q->count)

@@ -36,6 +36,8 @@ void outq_init(struct outq *q);
 int outq_push(struct outq *q, struct frame *f);
 /* The oldest frame (borrowed), or NULL when empty. */
 struct frame *outq_peek(const struct outq *q);
+/* The i-th oldest frame (borrowed; outq_at(q, 0) is outq_peek(q)), or NULL when i >= the count. */
+struct frame *outq_at(const struct outq *q, uint32_t i);
 /* Drop the oldest frame. No-op when empty. */
 void outq_pop(struct outq *q);
 /* Put f (a new reference is taken) in the place of the queued frame with the same non-zero ckey, whose
