@@ -28,7 +28,6 @@ struct bridge {
     struct server *srv;
     struct lws_vhost *vh;
     struct lws_context *ctx;
-    struct cluster *cluster;
     char host[256];
     int port;
     redisAsyncContext *sub, *pub;
@@ -37,8 +36,7 @@ struct bridge {
     unsigned attempt;
     bool stopping;
     bool retry_pending;
-    uint64_t heartbeat_ms;
-    lws_sorted_usec_list_t retry, tick;
+    lws_sorted_usec_list_t retry;
     struct bridge_stats stats;
 };
 
@@ -133,7 +131,8 @@ static void maybe_up(struct bridge *b)
         if (b->stats.connects++)
             b->stats.reconnects++;
         set_state(b, BRIDGE_UP, NULL);
-        cluster_on_connected(b->cluster, server_now_ms());
+        if (b->srv->cluster)
+            cluster_on_connected(b->srv->cluster, server_now_ms());
     }
 }
 
@@ -187,7 +186,7 @@ static void on_sub_reply(redisAsyncContext *ac, void *r, void *privdata)
     const char *data = reply->element[2]->str;
     size_t len = reply->element[2]->len;
     if (strcmp(channel, CINDER_CHANNEL_NODES) == 0) {
-        int rc = cluster_receive(b->cluster, (const unsigned char *)data, len, server_now_ms());
+        int rc = cluster_receive(b->srv->cluster, (const unsigned char *)data, len, server_now_ms());
         if (rc != 0) {
             b->stats.bad_messages++;
             /* logged for the first few and then every 1000th, so garbage cannot flood the log */
@@ -197,7 +196,7 @@ static void on_sub_reply(redisAsyncContext *ac, void *r, void *privdata)
         }
     } else if (strcmp(channel, CINDER_CHANNEL_PUBLISH) == 0) {
         const char *problem = NULL;
-        if (cluster_receive_publish(b->cluster, data, len, &problem) != 0) {
+        if (cluster_receive_publish(b->srv->cluster, data, len, &problem) != 0) {
             b->stats.bad_messages++;
             if (b->stats.bad_messages <= 5 || b->stats.bad_messages % 1000 == 0)
                 log_msg(LOG_WARN, "redis bridge: dropped a publish on %s: %s (%llu so far)",
@@ -255,7 +254,7 @@ static void on_seq_reply(redisAsyncContext *ac, void *r, void *privdata)
         reply->element[0]->type == REDIS_REPLY_INTEGER) {
         seq = (uint64_t)reply->element[0]->integer;
         const redisReply *e = reply->element[1];
-        epoch = e->type == REDIS_REPLY_STRING ? strtoull(e->str, NULL, 10)
+        epoch = e->type == REDIS_REPLY_STRING    ? strtoull(e->str, NULL, 10)
                 : e->type == REDIS_REPLY_INTEGER ? (uint64_t)e->integer
                                                  : 0;
         if (!epoch)
@@ -269,8 +268,8 @@ static void on_seq_reply(redisAsyncContext *ac, void *r, void *privdata)
     free(q);
 }
 
-static int bridge_sequence(void *ctx, const char *topic, const unsigned char *bytes, size_t len, size_t body_off,
-                           uint64_t epoch, cluster_seq_fn fn, void *arg)
+static int bridge_sequence(void *ctx, const char *topic, const unsigned char *bytes, size_t len,
+                           size_t body_off, uint64_t epoch, cluster_seq_fn fn, void *arg)
 {
     struct bridge *b = ctx;
     if (b->stats.state != BRIDGE_UP || !b->pub || b->stats.in_flight >= BRIDGE_MAX_IN_FLIGHT)
@@ -335,15 +334,8 @@ static void connect_now(struct bridge *b)
     redisAsyncCommand(b->pub, NULL, NULL, "PING");
 }
 
-static void on_tick(lws_sorted_usec_list_t *sul)
-{
-    struct bridge *b = lws_container_of(sul, struct bridge, tick);
-    cluster_tick(b->cluster, server_now_ms());
-    lws_sul_schedule(b->ctx, 0, &b->tick, on_tick, (lws_usec_t)b->heartbeat_ms * LWS_US_PER_MS);
-}
-
 struct bridge *bridge_create(struct server *s, struct lws_context *ctx, struct lws_vhost *vh, const char *url,
-                             uint64_t heartbeat_ms, uint64_t expire_ms, char *err, size_t errlen)
+                             char *err, size_t errlen)
 {
     struct bridge *b = calloc(1, sizeof(*b));
     if (!b) {
@@ -358,19 +350,9 @@ struct bridge *bridge_create(struct server *s, struct lws_context *ctx, struct l
     b->srv = s;
     b->vh = vh;
     b->ctx = ctx;
-    b->heartbeat_ms = heartbeat_ms;
-    struct cluster_carrier carrier = {.send = bridge_send, .sequence = bridge_sequence, .ctx = b};
-    b->cluster = cluster_create(s, &carrier, heartbeat_ms, expire_ms);
-    if (!b->cluster) {
-        snprintf(err, errlen, "out of memory");
-        free(b);
-        return NULL;
-    }
-    s->cluster = b->cluster;
     srand((unsigned)(s->node_id ^ (s->node_id >> 32)));
     b->stats.state = BRIDGE_DOWN;
     connect_now(b);
-    lws_sul_schedule(b->ctx, 0, &b->tick, on_tick, (lws_usec_t)heartbeat_ms * LWS_US_PER_MS);
     return b;
 }
 
@@ -382,11 +364,13 @@ void bridge_destroy(struct bridge **bp)
     *bp = NULL;
     b->stopping = true;
     lws_sul_schedule(b->ctx, 0, &b->retry, NULL, LWS_SET_TIMER_USEC_CANCEL);
-    lws_sul_schedule(b->ctx, 0, &b->tick, NULL, LWS_SET_TIMER_USEC_CANCEL);
     release_all(b, NULL);
-    b->srv->cluster = NULL;
-    cluster_destroy(&b->cluster);
     free(b);
+}
+
+struct cluster_carrier bridge_carrier(struct bridge *b)
+{
+    return (struct cluster_carrier){.send = bridge_send, .sequence = bridge_sequence, .ctx = b};
 }
 
 const struct bridge_stats *bridge_stats(const struct bridge *b)

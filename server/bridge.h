@@ -14,6 +14,8 @@
 #ifndef CINDER_BRIDGE_H
 #define CINDER_BRIDGE_H
 
+#include "cluster.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,13 +46,16 @@ struct bridge_stats {
 /* Parse "redis://host[:port][/db]" (db accepted and ignored: pub/sub spans databases). 0 or -1. */
 int bridge_parse_url(const char *url, char *host, size_t hostlen, int *port);
 
-/* Start connecting s to Redis at url on vh's loop and join s to the cluster (s->cluster is set).
- * heartbeat_ms / expire_ms as in cluster.h. NULL with err filled when url is invalid or memory ran
- * out; an unreachable Redis is not an error (the bridge keeps retrying). */
+/* Start connecting s to Redis at url on vh's loop. What Redis brings goes to s->cluster, which the
+ * caller creates with bridge_carrier() (possibly inside the shards' carrier, shard_hub.h) before the
+ * loop runs. NULL with err filled when url is invalid or memory ran out; an unreachable Redis is not an
+ * error (the bridge keeps retrying). */
 struct bridge *bridge_create(struct server *s, struct lws_context *ctx, struct lws_vhost *vh, const char *url,
-                             uint64_t heartbeat_ms, uint64_t expire_ms, char *err, size_t errlen);
-/* Disconnect, leave the cluster (peers' presence leaves locally) and free. Call before the lws context
- * is destroyed. NULL-safe; *b = NULL. */
+                             char *err, size_t errlen);
+/* The cluster carrier over this bridge (ctx is b). */
+struct cluster_carrier bridge_carrier(struct bridge *b);
+/* Disconnect and free. Call before the lws context is destroyed and while s->cluster still exists.
+ * NULL-safe; *b = NULL. */
 void bridge_destroy(struct bridge **b);
 
 const struct bridge_stats *bridge_stats(const struct bridge *b);

@@ -206,6 +206,16 @@ size_t channel_topic_subscribers(const struct channel *ch)
     return registry_topic_subscribers(registry_find(ch->conn->srv->registry, ch->topic));
 }
 
+bool channel_take_seat(struct channel *ch, size_t max)
+{
+    return admission_topic_take(ch->conn->srv->adm, ch->topic, max);
+}
+
+void channel_release_seat(struct channel *ch)
+{
+    admission_topic_release(ch->conn->srv->adm, ch->topic);
+}
+
 int channel_push(struct channel *ch, const char *event, const struct ch_payload *payload)
 {
     json_t *join_ref = channel_join_ref(ch);

@@ -13,6 +13,7 @@
 #include "channel.h"
 #include "conn.h"
 #include "envelope.h"
+#include "history.h"
 #include "phx_json.h"
 #include "presence.h"
 #include "pubsub.h"
@@ -88,8 +89,17 @@ void cluster_destroy(struct cluster **cp)
     *cp = NULL;
 }
 
-/* Encode e with this node's id and hand it to the carrier. */
-static void send_envelope(struct cluster *c, struct envelope *e)
+/* The shard byte of a node id (server.h): ids that differ only there are shards of one process. */
+#define SHARD_MASK 0xffull
+
+static bool same_process(uint64_t a, uint64_t b)
+{
+    return (a & ~SHARD_MASK) == (b & ~SHARD_MASK);
+}
+
+/* Encode e with this node's id and hand it to the carrier, with the payload's encoded frames when the
+ * carrier takes them (frames NULL: none). */
+static void send_envelope_frames(struct cluster *c, struct envelope *e, struct frame *const *frames)
 {
     e->origin = c->srv->node_id;
     phx_buf_reset(&c->buf);
@@ -97,10 +107,19 @@ static void send_envelope(struct cluster *c, struct envelope *e)
         c->stats.dropped++;
         return;
     }
-    if (c->carrier.send(c->carrier.ctx, (const unsigned char *)phx_buf_data(&c->buf), c->buf.len) == 0)
+    const unsigned char *bytes = (const unsigned char *)phx_buf_data(&c->buf);
+    int rc = frames && c->carrier.send_frames
+                 ? c->carrier.send_frames(c->carrier.ctx, bytes, c->buf.len, frames)
+                 : c->carrier.send(c->carrier.ctx, bytes, c->buf.len);
+    if (rc == 0)
         c->stats.sent++;
     else
         c->stats.dropped++;
+}
+
+static void send_envelope(struct cluster *c, struct envelope *e)
+{
+    send_envelope_frames(c, e, NULL);
 }
 
 /* Send kind with a JSON body (borrowed; NULL for none). */
@@ -143,7 +162,7 @@ void cluster_on_local_broadcast(struct cluster *c, const struct broadcast *b)
         e.body = b->bin;
         e.body_len = b->bin_len;
     }
-    send_envelope(c, &e);
+    send_envelope_frames(c, &e, b->frames);
     free(text);
 }
 
@@ -193,6 +212,14 @@ static uint64_t proposed_epoch(void)
     return e ? e : 1;
 }
 
+/* The epoch this node would number the topic in: its history's (the node's shards agree on it), so a
+ * client that joined here before the first broadcast stays in the same epoch. */
+static uint64_t local_epoch(struct cluster *c, const char *topic)
+{
+    struct topic_history *th = pubsub_topic_history(c->srv, topic);
+    return th ? history_epoch(th) : proposed_epoch();
+}
+
 void cluster_publish_sequenced(struct cluster *c, const struct broadcast *b)
 {
     struct pending_seq *p = calloc(1, sizeof(*p));
@@ -230,7 +257,8 @@ void cluster_publish_sequenced(struct cluster *c, const struct broadcast *b)
         phx_buf_reset(&c->buf);
         if (envelope_encode(&e, &c->buf) == 0 && c->carrier.sequence)
             rc = c->carrier.sequence(c->carrier.ctx, b->topic, (const unsigned char *)phx_buf_data(&c->buf),
-                                     c->buf.len, c->buf.len - e.body_len, proposed_epoch(), on_sequenced, p);
+                                     c->buf.len, c->buf.len - e.body_len, local_epoch(c, b->topic),
+                                     on_sequenced, p);
     }
     free(body);
     free(text);
@@ -308,9 +336,9 @@ static json_t *body_json(const struct envelope *e)
     return e->body_len ? phx_json_load((const char *)e->body, e->body_len, JSON_DECODE_ANY, &err) : NULL;
 }
 
-static int receive_broadcast(struct cluster *c, const struct envelope *e)
+static int receive_broadcast(struct cluster *c, const struct envelope *e, struct frame *const *frames)
 {
-    struct broadcast b = {.topic = e->topic, .event = e->event};
+    struct broadcast b = {.topic = e->topic, .event = e->event, .frames = frames};
     struct envelope body = *e;
     uint64_t epoch = 0;
     bool sequenced = e->flags & ENV_FLAG_SEQUENCED;
@@ -338,7 +366,8 @@ static int receive_broadcast(struct cluster *c, const struct envelope *e)
     return 0;
 }
 
-int cluster_receive(struct cluster *c, const unsigned char *bytes, size_t len, uint64_t now_ms)
+static int receive(struct cluster *c, const unsigned char *bytes, size_t len, struct frame *const *frames,
+                   bool from_sibling, uint64_t now_ms)
 {
     struct envelope e;
     int rc = envelope_decode(bytes, len, &e);
@@ -351,6 +380,11 @@ int cluster_receive(struct cluster *c, const unsigned char *bytes, size_t len, u
             c->stats.last_probe_ms = now_ms; /* our own heartbeat made the round trip */
         return 0;                            /* our own echo: already delivered locally */
     }
+    /* Another shard of this process, through Redis: it came (or comes) through the shards' own carrier,
+     * except numbered broadcasts, which only Redis hands out. */
+    if (!from_sibling && same_process(e.origin, c->srv->node_id) &&
+        !(e.kind == ENV_BROADCAST && (e.flags & ENV_FLAG_SEQUENCED)))
+        return 0;
     struct peer *p = NULL;
     HASH_FIND(hh, c->peers, &e.origin, sizeof(e.origin), p);
     if (!p) {
@@ -364,7 +398,7 @@ int cluster_receive(struct cluster *c, const unsigned char *bytes, size_t len, u
     json_t *body = NULL;
     switch (e.kind) {
     case ENV_BROADCAST:
-        rc = receive_broadcast(c, &e);
+        rc = receive_broadcast(c, &e, frames);
         break;
     case ENV_PRESENCE:
         if (!p->synced || e.seq != p->seq + 1) {
@@ -408,6 +442,17 @@ int cluster_receive(struct cluster *c, const unsigned char *bytes, size_t len, u
     return 0;
 }
 
+int cluster_receive(struct cluster *c, const unsigned char *bytes, size_t len, uint64_t now_ms)
+{
+    return receive(c, bytes, len, NULL, false, now_ms);
+}
+
+int cluster_receive_sibling(struct cluster *c, const unsigned char *bytes, size_t len,
+                            struct frame *const frames[3], uint64_t now_ms)
+{
+    return receive(c, bytes, len, frames, true, now_ms);
+}
+
 int cluster_receive_publish(struct cluster *c, const char *json, size_t len, const char **problem)
 {
     struct broadcast b;
@@ -449,5 +494,14 @@ const struct cluster_stats *cluster_stats(const struct cluster *c)
 
 size_t cluster_peer_count(const struct cluster *c)
 {
-    return HASH_COUNT(c->peers);
+    size_t n = 0;
+    for (const struct peer *p = c->peers; p; p = p->hh.next) {
+        if (same_process(p->id, c->srv->node_id))
+            continue;
+        bool seen = false; /* another shard of a node already counted */
+        for (const struct peer *q = c->peers; q != p && !seen; q = q->hh.next)
+            seen = same_process(q->id, p->id);
+        n += !seen;
+    }
+    return n;
 }

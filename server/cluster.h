@@ -23,6 +23,7 @@
 struct server;
 struct broadcast;
 struct cluster;
+struct frame;
 
 /* The answer to a sequence request: the topic's number and epoch, or seq 0 when it failed. */
 typedef void (*cluster_seq_fn)(void *arg, uint64_t seq, uint64_t epoch);
@@ -38,6 +39,9 @@ struct cluster_carrier {
      * called). */
     int (*sequence)(void *ctx, const char *topic, const unsigned char *bytes, size_t len, size_t body_off,
                     uint64_t epoch, cluster_seq_fn fn, void *arg);
+    /* Optional: send with the frames this node already encoded for the payload (by enum phx_vsn,
+     * borrowed, entries may be NULL), for a carrier that can hand them on (shard_hub.h). */
+    int (*send_frames)(void *ctx, const unsigned char *bytes, size_t len, struct frame *const frames[3]);
     void *ctx;
 };
 
@@ -50,8 +54,8 @@ struct cluster_stats {
     uint64_t state_syncs;       /* full states applied */
     uint64_t peers_expired;
     uint64_t last_probe_ms; /* when this node's own heartbeat last came back (0: never) */
-    uint64_t sequenced;   /* history broadcasts numbered by the cluster */
-    uint64_t unsequenced; /* history broadcasts delivered without a number (numbering away) */
+    uint64_t sequenced;     /* history broadcasts numbered by the cluster */
+    uint64_t unsequenced;   /* history broadcasts delivered without a number (numbering away) */
 };
 
 /* New cluster state for s (borrowed; s->cluster is set by the caller). carrier copied. heartbeat_ms:
@@ -69,8 +73,14 @@ void cluster_on_local_broadcast(struct cluster *c, const struct broadcast *b);
 void cluster_publish_sequenced(struct cluster *c, const struct broadcast *b);
 void cluster_on_local_presence(struct cluster *c, const char *topic, json_t *diff);
 
-/* One message from the carrier (bytes borrowed). 0, or a negative envelope error (counted as bad). */
+/* One message from the carrier (bytes borrowed). 0, or a negative envelope error (counted as bad).
+ * What another shard of this process sent is dropped here unless it is a numbered broadcast: the
+ * shards get each other's messages through cluster_receive_sibling. */
 int cluster_receive(struct cluster *c, const unsigned char *bytes, size_t len, uint64_t now_ms);
+/* One message from another shard of this process (shard_hub.h), with the frames it encoded (borrowed,
+ * by enum phx_vsn, entries may be NULL; queued by reference, never encoded again). */
+int cluster_receive_sibling(struct cluster *c, const unsigned char *bytes, size_t len,
+                            struct frame *const frames[3], uint64_t now_ms);
 /* A backend's plain JSON {"topic","event","payload"}: delivered locally (every node gets it from the
  * carrier). 0, or -1 when malformed (*problem says why, static). */
 int cluster_receive_publish(struct cluster *c, const char *json, size_t len, const char **problem);
@@ -80,6 +90,7 @@ void cluster_tick(struct cluster *c, uint64_t now_ms);
 void cluster_on_connected(struct cluster *c, uint64_t now_ms);
 
 const struct cluster_stats *cluster_stats(const struct cluster *c);
+/* Other nodes heard from (a node's shards count once; this node's own shards not at all). */
 size_t cluster_peer_count(const struct cluster *c);
 
 #endif

@@ -6,12 +6,15 @@
 #include "endpoint.h"
 
 #include "bridge.h"
+#include "cluster.h"
 #include "conn.h"
 #include "http.h"
 #include "log.h"
 #include "redis_loop.h"
 #include "longpoll.h"
+#include "metrics.h"
 #include "server.h"
+#include "shard_hub.h"
 #include "ws.h"
 
 #include <libwebsockets.h>
@@ -27,6 +30,8 @@ struct endpoint {
     struct bridge *bridge;        /* the Redis cluster bridge, or NULL */
     lws_sorted_usec_list_t drain; /* SIGTERM: closes batches of connections */
     uint64_t drain_deadline_ms;
+    struct endpoint_link link;   /* the rest of the node (all NULL when alone) */
+    lws_sorted_usec_list_t tick; /* the cluster's heartbeat */
 };
 
 /* The idle sweep runs every second, or every quarter of the idle timeout when that is shorter, so a
@@ -101,16 +106,17 @@ static int on_event(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
 static const struct lws_protocols protocols[] = {
     /* Named "phoenix" so the subprotocol phoenix.js offers with authToken is answered as Phoenix does. */
-    /* rx_buffer_size 512: libwebsockets keeps this receive buffer per connection for its whole life;
-     * 512 B instead of the 4 KiB default took idle RSS from 5.97 to 2.54 KiB per connection
-     * (tests/bench conns, 19,000 connections). Bigger messages just arrive in more pieces (conn.c
-     * assembles them).
+    /* rx_buffer_size 128: libwebsockets keeps this receive buffer per connection for its whole life;
+     * 512 B instead of the 4 KiB default took idle RSS from 5.97 to 2.54 KiB per connection, 128 B
+     * from 2.19 to 1.82 KiB (tests/bench conns, 19,000 connections). It still holds a whole control
+     * frame (125 bytes at most); bigger messages arrive in more pieces (conn.c assembles them), a few
+     * more callbacks for a client's long message, nothing for what we send (tx_packet_size).
      * tx_packet_size WS_TX_MAX: with 0, libwebsockets 4.1.6 caps every send() at rx_buffer_size + 20
      * bytes (lws_issue_raw) and sends the rest of a frame 532 bytes per loop pass, so with a thousand
      * connections a reader keeping up with 8 KB broadcasts fell behind and was closed as a slow
      * consumer (tests/integration/62_fault_slow_consumers.test.mjs). One send() per frame instead;
      * what the kernel does not take is kept by lws and sent when the socket is writable again. */
-    {"phoenix", on_event, sizeof(struct session), 512, 0, NULL, WS_TX_MAX},
+    {"phoenix", on_event, sizeof(struct session), 128, 0, NULL, WS_TX_MAX},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -127,6 +133,52 @@ static void on_sweep(lws_sorted_usec_list_t *sul)
     lws_sul_schedule(ep->ctx, 0, &ep->sweep, on_sweep, sweep_period(ep->srv));
 }
 
+static void on_tick(lws_sorted_usec_list_t *sul)
+{
+    struct endpoint *ep = lws_container_of(sul, struct endpoint, tick);
+    cluster_tick(ep->srv->cluster, server_now_ms());
+    lws_sul_schedule(ep->ctx, 0, &ep->tick, on_tick,
+                     (lws_usec_t)ep->srv->opt.cluster_heartbeat_ms * LWS_US_PER_MS);
+}
+
+/* Join the cluster when there is one to join: over Redis, the other shards, or both. 0 or -1 (err). */
+static int join_cluster(struct endpoint *ep, char *err, size_t errlen)
+{
+    struct server *s = ep->srv;
+    if (!s->opt.redis_url && !ep->link.hub)
+        return 0;
+    struct cluster_carrier carrier, redis;
+    if (s->opt.redis_url) {
+        ep->bridge = bridge_create(s, ep->ctx, lws_get_vhost_by_name(ep->ctx, "cinder"), s->opt.redis_url,
+                                   err, errlen);
+        if (!ep->bridge)
+            return -1;
+        redis = bridge_carrier(ep->bridge);
+        carrier = redis;
+    }
+    if (ep->link.hub)
+        shard_hub_carrier(ep->link.hub, s->shard, s->opt.redis_url ? &redis : NULL, &carrier);
+    s->cluster = cluster_create(s, &carrier, s->opt.cluster_heartbeat_ms, s->opt.cluster_expiry_ms);
+    if (!s->cluster) {
+        snprintf(err, errlen, "out of memory");
+        bridge_destroy(&ep->bridge);
+        return -1;
+    }
+    /* The other shards are there from the start: say hello (a Redis bridge does when it is up). */
+    if (ep->link.hub)
+        cluster_on_connected(s->cluster, server_now_ms());
+    lws_sul_schedule(ep->ctx, 0, &ep->tick, on_tick, (lws_usec_t)s->opt.cluster_heartbeat_ms * LWS_US_PER_MS);
+    return 0;
+}
+
+static void leave_cluster(struct endpoint *ep)
+{
+    lws_sul_schedule(ep->ctx, 0, &ep->tick, NULL, LWS_SET_TIMER_USEC_CANCEL);
+    bridge_destroy(&ep->bridge);
+    /* Peers' presence entries leave locally. */
+    cluster_destroy(&ep->srv->cluster);
+}
+
 static void on_lws_log(int level, const char *line)
 {
     size_t n = strlen(line);
@@ -135,7 +187,7 @@ static void on_lws_log(int level, const char *line)
     log_msg(level == LLL_ERR ? LOG_ERROR : LOG_WARN, "lws: %.*s", (int)n, line);
 }
 
-struct endpoint *endpoint_create(struct server *s, char *err, size_t errlen)
+struct endpoint *endpoint_create(struct server *s, const struct endpoint_link *link, char *err, size_t errlen)
 {
     struct endpoint *ep = calloc(1, sizeof(*ep));
     if (!ep) {
@@ -143,12 +195,14 @@ struct endpoint *endpoint_create(struct server *s, char *err, size_t errlen)
         return NULL;
     }
     ep->srv = s;
+    if (link)
+        ep->link = *link;
     lws_set_log_level(log_get_level() == LOG_DEBUG ? LLL_ERR | LLL_WARN : LLL_ERR, on_lws_log);
 
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
-    info.port = s->opt.port;
-    info.iface = s->opt.bind;
+    /* A server vhost that listens nowhere: the acceptor hands it its sockets (endpoint_adopt). */
+    info.port = CONTEXT_PORT_NO_LISTEN_SERVER;
     info.protocols = protocols;
     info.user = ep;
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
@@ -164,8 +218,8 @@ struct endpoint *endpoint_create(struct server *s, char *err, size_t errlen)
     }
     ep->ctx = lws_create_context(&info);
     if (!ep->ctx) {
-        snprintf(err, errlen, "cannot listen on %s:%d (in use, or not a local address?)",
-                 s->opt.bind ? s->opt.bind : "*", s->opt.port);
+        snprintf(err, errlen, "libwebsockets could not create its context%s",
+                 s->opt.tls_cert ? " (check the TLS certificate and key)" : "");
         free(ep);
         return NULL;
     }
@@ -176,15 +230,11 @@ struct endpoint *endpoint_create(struct server *s, char *err, size_t errlen)
         free(ep);
         return NULL;
     }
-    if (s->opt.redis_url) {
-        ep->bridge = bridge_create(s, ep->ctx, lws_get_vhost_by_name(ep->ctx, "cinder"), s->opt.redis_url,
-                                   s->opt.cluster_heartbeat_ms, s->opt.cluster_expiry_ms, err, errlen);
-        if (!ep->bridge) {
-            longpoll_destroy(&ep->lp);
-            lws_context_destroy(ep->ctx);
-            free(ep);
-            return NULL;
-        }
+    if (join_cluster(ep, err, errlen) != 0) {
+        longpoll_destroy(&ep->lp);
+        lws_context_destroy(ep->ctx);
+        free(ep);
+        return NULL;
     }
     lws_sul_schedule(ep->ctx, 0, &ep->sweep, on_sweep, sweep_period(ep->srv));
     return ep;
@@ -193,6 +243,25 @@ struct endpoint *endpoint_create(struct server *s, char *err, size_t errlen)
 const struct bridge *endpoint_bridge(const struct endpoint *ep)
 {
     return ep->bridge;
+}
+
+int endpoint_adopt(struct endpoint *ep, int fd)
+{
+    struct lws_vhost *vh = lws_get_vhost_by_name(ep->ctx, "cinder");
+    /* lws closes fd itself when it cannot adopt it */
+    return vh && lws_adopt_socket_vhost(vh, fd) ? 0 : -1;
+}
+
+struct metrics_view *endpoint_other_views(struct lws *wsi, size_t *n)
+{
+    struct endpoint *ep = lws_context_user(lws_get_context(wsi));
+    *n = 0;
+    if (!ep->link.other_views || ep->link.nshards < 2)
+        return NULL;
+    struct metrics_view *v = calloc(ep->link.nshards - 1, sizeof(*v));
+    if (v)
+        *n = ep->link.other_views(ep->link.arg, ep->srv->shard, v, ep->link.nshards - 1);
+    return v;
 }
 
 int endpoint_service(struct endpoint *ep)
@@ -301,7 +370,7 @@ void endpoint_destroy(struct endpoint **epp)
     lws_sul_schedule(ep->ctx, 0, &ep->sweep, NULL, LWS_SET_TIMER_USEC_CANCEL);
     lws_sul_schedule(ep->ctx, 0, &ep->drain, NULL, LWS_SET_TIMER_USEC_CANCEL);
     /* The bridge's descriptors live on the context: leave the cluster first. */
-    bridge_destroy(&ep->bridge);
+    leave_cluster(ep);
     /* Long-poll sessions have no connection of their own: end them while the context still exists. */
     longpoll_destroy(&ep->lp);
     /* Destroying the context closes every connection; their CLOSED callbacks destroy the conns. */

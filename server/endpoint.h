@@ -1,7 +1,11 @@
 /*
- * endpoint.h: the libwebsockets side of the server: one lws context serving one port, whose single
+ * endpoint.h: the libwebsockets side of one event loop (a shard): one lws context whose single
  * protocol callback translates lws events into calls on the WebSocket transport (ws.c) and the HTTP
- * side (http.c: the API, and the long-poll transport longpoll.c behind it).
+ * side (http.c: the API, and the long-poll transport longpoll.c behind it). It does not listen: the
+ * node's acceptor (acceptor.h) hands it accepted sockets (endpoint_adopt).
+ *
+ * It also owns the loop's place in a cluster: with Redis, or with sibling shards, it creates
+ * s->cluster over the right carrier (the Redis bridge, the shards' hub, or both) and ticks it.
  */
 #ifndef CINDER_ENDPOINT_H
 #define CINDER_ENDPOINT_H
@@ -18,6 +22,8 @@ struct bridge;
 struct lp_request;
 struct longpoll;
 struct lws;
+struct metrics_view;
+struct shard_hub;
 
 /* Per-connection user data lws allocates for us (per_session_data_size): a pointer per transport. */
 struct session {
@@ -29,8 +35,25 @@ struct session {
 
 struct endpoint;
 
-/* Listen on s->opt.bind:s->opt.port. s borrowed (must outlive the endpoint). NULL with err filled. */
-struct endpoint *endpoint_create(struct server *s, char *err, size_t errlen);
+/* How a shard's endpoint reaches the rest of its node (everything borrowed; outlives the endpoint). */
+struct endpoint_link {
+    struct shard_hub *hub; /* the carrier between the node's shards; NULL when it has one shard */
+    /* The other shards' latest figures into out (at most max); how many. NULL when alone. */
+    size_t (*other_views)(void *arg, unsigned self, struct metrics_view *out, size_t max);
+    void *arg;
+    size_t nshards;
+};
+
+/* An lws context serving the sockets adopted into it, for s (borrowed: it must outlive the endpoint).
+ * link NULL: a node of one shard. NULL with err filled. */
+struct endpoint *endpoint_create(struct server *s, const struct endpoint_link *link, char *err,
+                                 size_t errlen);
+/* Serve fd (an accepted client socket; the endpoint owns it from now on, closed on failure) on this
+ * loop. Call from the loop's own thread. 0, or -1 when libwebsockets refused it. */
+int endpoint_adopt(struct endpoint *ep, int fd);
+/* The other shards' figures for /metrics and /ready (into a new array the caller frees, *n of them;
+ * NULL and 0 when alone or out of memory). */
+struct metrics_view *endpoint_other_views(struct lws *wsi, size_t *n);
 /* Serve one turn of the event loop (it returns at the latest when a timer is due, or when woken).
  * 0, or -1 when the loop failed. */
 int endpoint_service(struct endpoint *ep);

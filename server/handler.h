@@ -20,6 +20,7 @@
 #define CINDER_HANDLER_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct channel;
@@ -136,8 +137,13 @@ const char *channel_user_id(const struct channel *ch);
 const void *channel_handler_data(const struct channel *ch);
 /* The socket's assigns from connect (connect_result.assigns), borrowed; NULL when it set none. */
 json_t *channel_assigns(const struct channel *ch);
-/* Subscribers of this channel's topic on this node (during join, not counting the joiner). */
+/* Subscribers of this channel's topic on this shard (during join, not counting the joiner). */
 size_t channel_topic_subscribers(const struct channel *ch);
+/* A seat on this channel's topic, counted across the node's shards: true when fewer than max were
+ * taken (now one more is), false when full. A channel that took one gives it back exactly once
+ * (channel_release_seat, e.g. in terminate). */
+bool channel_take_seat(struct channel *ch, size_t max);
+void channel_release_seat(struct channel *ch);
 
 /* Push an event to this channel's client only. 0 or negative error. */
 int channel_push(struct channel *ch, const char *event, const struct ch_payload *payload);

@@ -18,7 +18,8 @@ int health_live(struct api_response *out)
 }
 
 /* The Redis check: "ok", "not configured", or why not into buf. Passing: *ok. */
-static const char *redis_check(const struct metrics_source *src, char *buf, size_t size, bool *ok)
+static const char *redis_check(const struct metrics_source *src, const struct metrics_view *v, char *buf,
+                               size_t size, bool *ok)
 {
     const struct server *s = src->srv;
     *ok = false;
@@ -26,11 +27,11 @@ static const char *redis_check(const struct metrics_source *src, char *buf, size
         *ok = true;
         return "not configured";
     }
-    if (!src->bridge || !s->cluster)
+    if (!v->bridged || !v->clustered)
         return "bridge missing";
-    if (src->bridge->state != BRIDGE_UP)
-        return src->bridge->state == BRIDGE_CONNECTING ? "bridge connecting" : "bridge down";
-    uint64_t last = cluster_stats(s->cluster)->last_probe_ms;
+    if (v->bridge.state != BRIDGE_UP)
+        return v->bridge.state == BRIDGE_CONNECTING ? "bridge connecting" : "bridge down";
+    uint64_t last = v->cluster.last_probe_ms;
     uint64_t limit = HEALTH_PROBE_HEARTBEATS * s->opt.cluster_heartbeat_ms;
     if (!last)
         return "no self-probe back yet";
@@ -47,13 +48,16 @@ static const char *redis_check(const struct metrics_source *src, char *buf, size
 int health_ready(const struct metrics_source *src, struct api_response *out)
 {
     const struct server *s = src->srv;
+    struct metrics_view total;
+    metrics_total(src, &total);
     char conns[96], redis_buf[96];
-    bool draining_ok = !s->draining;
-    bool conns_ok = s->nconns < s->opt.max_connections;
+    bool draining_ok = !total.draining;
+    size_t open = admission_connections(s->adm);
+    bool conns_ok = open < s->opt.max_connections;
     if (!conns_ok)
-        snprintf(conns, sizeof(conns), "%zu open, max_connections %u", s->nconns, s->opt.max_connections);
+        snprintf(conns, sizeof(conns), "%zu open, max_connections %u", open, s->opt.max_connections);
     bool redis_ok;
-    const char *redis = redis_check(src, redis_buf, sizeof(redis_buf), &redis_ok);
+    const char *redis = redis_check(src, &total, redis_buf, sizeof(redis_buf), &redis_ok);
 
     json_t *failing = json_array();
     json_t *checks = json_pack("{s:s, s:s, s:s}", "draining", draining_ok ? "ok" : "draining", "connections",

@@ -29,6 +29,7 @@ struct topic_history {
 
 struct history {
     struct topic_history *topics;
+    uint64_t seed; /* 0: random epochs */
 };
 
 static uint64_t random_epoch(void)
@@ -61,6 +62,27 @@ struct history *history_create(void)
     return calloc(1, sizeof(struct history));
 }
 
+struct history *history_create_seeded(uint64_t seed)
+{
+    struct history *h = calloc(1, sizeof(struct history));
+    if (h)
+        h->seed = seed;
+    return h;
+}
+
+/* The seed and the topic hashed (FNV-1a, then a final mix), below 2^52 and never 0. */
+static uint64_t seeded_epoch(uint64_t seed, const char *topic)
+{
+    uint64_t x = 0xcbf29ce484222325ull ^ seed;
+    for (const unsigned char *p = (const unsigned char *)topic; *p; p++)
+        x = (x ^ *p) * 0x100000001b3ull;
+    x ^= x >> 31;
+    x *= 0x9E3779B97F4A7C15ull;
+    x ^= x >> 29;
+    x &= (1ull << 52) - 1;
+    return x ? x : 1;
+}
+
 void history_destroy(struct history **hp)
 {
     struct history *h = *hp;
@@ -89,7 +111,7 @@ struct topic_history *history_get(struct history *h, const char *topic, bool cre
     if (!th)
         return NULL;
     memcpy(th->topic, topic, len + 1);
-    th->epoch = random_epoch();
+    th->epoch = h->seed ? seeded_epoch(h->seed, topic) : random_epoch();
     HASH_ADD(hh, h->topics, topic[0], len, th);
     return th;
 }

@@ -30,6 +30,9 @@ struct history_msg {
 };
 
 struct history *history_create(void);
+/* The same, but a topic's first epoch is derived from seed and the topic (below 2^52): the shards of a
+ * node, seeded alike, agree on it without asking each other. */
+struct history *history_create_seeded(uint64_t seed);
 void history_destroy(struct history **h);
 
 /* The topic's history (borrowed), created when asked to, with a fresh random epoch. NULL when absent

@@ -103,11 +103,18 @@ static int respond_error(struct lws *wsi, struct session *ss, int status, const 
     return rc;
 }
 
-/* What /metrics and /ready read: the server, its Redis bridge (through the endpoint serving wsi). */
+/* What /metrics and /ready read: the server, its Redis bridge (through the endpoint serving wsi), the
+ * other shards' figures (src->others: the caller frees it). */
 static struct metrics_source ops_source(struct server *s, struct lws *wsi)
 {
     const struct bridge *b = endpoint_bridge(lws_context_user(lws_get_context(wsi)));
-    return (struct metrics_source){.srv = s, .bridge = b ? bridge_stats(b) : NULL, .now_ms = server_now_ms()};
+    size_t n;
+    struct metrics_view *others = endpoint_other_views(wsi, &n);
+    return (struct metrics_source){.srv = s,
+                                   .bridge = b ? bridge_stats(b) : NULL,
+                                   .now_ms = server_now_ms(),
+                                   .others = others,
+                                   .nothers = n};
 }
 
 /* GET /metrics, /health, /ready (metrics.h, health.h). They answer while draining too: they are plain
@@ -115,20 +122,22 @@ static struct metrics_source ops_source(struct server *s, struct lws *wsi)
 static int on_ops(struct server *s, struct lws *wsi, struct session *ss, const char *path)
 {
     struct metrics_source src = ops_source(s, wsi);
+    struct metrics_view *others = (struct metrics_view *)src.others;
+    int rc = -1;
     if (strcmp(path, "/metrics") == 0) {
         struct phx_buf text;
         phx_buf_init(&text, 0);
-        int rc = metrics_render(&src, &text) == 0
-                     ? respond_as(wsi, ss, 200, METRICS_CONTENT_TYPE, phx_buf_data(&text), text.len, false)
-                     : -1;
+        if (metrics_render(&src, &text) == 0)
+            rc = respond_as(wsi, ss, 200, METRICS_CONTENT_TYPE, phx_buf_data(&text), text.len, false);
         phx_buf_cleanup(&text);
+        free(others);
         return rc;
     }
     struct api_response resp = {0};
-    if ((strcmp(path, "/health") == 0 ? health_live(&resp) : health_ready(&src, &resp)) != 0)
-        return -1;
-    int rc = respond(wsi, ss, &resp, false);
+    if ((strcmp(path, "/health") == 0 ? health_live(&resp) : health_ready(&src, &resp)) == 0)
+        rc = respond(wsi, ss, &resp, false);
     free(resp.body);
+    free(others);
     return rc;
 }
 

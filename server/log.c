@@ -1,19 +1,22 @@
 /*
  * log.c: log lines (see log.h). Rate limiting is keyed by the format string: the same call site
- * logging again and again is what floods.
+ * logging again and again is what floods. Any shard's thread may log: the level and format are atomic,
+ * the rate slots are under a lock, and each line is one stdio call (stdio locks the stream).
  */
 #include "log.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
 
-static enum log_level current_level = LOG_INFO;
-static bool json_lines;
+static _Atomic enum log_level current_level = LOG_INFO;
+static atomic_bool json_lines;
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
 #define RATE_SLOTS 64
@@ -26,6 +29,7 @@ struct rate_slot {
 };
 
 static struct rate_slot slots[RATE_SLOTS];
+static pthread_mutex_t slots_mu = PTHREAD_MUTEX_INITIALIZER;
 
 void log_set_level(enum log_level level)
 {
@@ -54,7 +58,7 @@ int log_level_parse(const char *name, enum log_level *out)
 }
 
 /* Whether this call site may log now; *suppressed gets how many lines it lost before. */
-static bool rate_ok(const char *fmt, time_t now, unsigned *suppressed)
+static bool rate_ok_locked(const char *fmt, time_t now, unsigned *suppressed)
 {
     struct rate_slot *s = &slots[((uintptr_t)fmt >> 3) % RATE_SLOTS];
     *suppressed = 0;
@@ -71,6 +75,14 @@ static bool rate_ok(const char *fmt, time_t now, unsigned *suppressed)
         return false;
     }
     return true;
+}
+
+static bool rate_ok(const char *fmt, time_t now, unsigned *suppressed)
+{
+    pthread_mutex_lock(&slots_mu);
+    bool ok = rate_ok_locked(fmt, now, suppressed);
+    pthread_mutex_unlock(&slots_mu);
+    return ok;
 }
 
 static void emit(enum log_level level, uint64_t conn, const char *user, const char *topic, const char *fmt,

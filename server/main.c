@@ -9,10 +9,10 @@
  *   cinder version                                   print the version
  *   cinder gentoken --user U [--ttl 1h] [--channel P ...]  print an HS256 JWT signed with jwt_secret
  */
-#include "endpoint.h"
 #include "handlers/demo.h"
 #include "jwt.h"
 #include "log.h"
+#include "node.h"
 #include "notify.h"
 #include "options.h"
 #include "phx_topic.h"
@@ -30,23 +30,20 @@
 #define CINDER_VERSION "0.0.0"
 #endif
 
+/* Set by the handlers; a signal also ends the acceptor's wait in node_service (the shards' threads
+ * block every signal). */
 static volatile sig_atomic_t term_signals, hup_signals;
-static struct endpoint *running;
 
 static void on_term(int sig)
 {
     (void)sig;
     term_signals++;
-    if (running)
-        endpoint_wake(running);
 }
 
 static void on_hup(int sig)
 {
     (void)sig;
     hup_signals++;
-    if (running)
-        endpoint_wake(running);
 }
 
 static void warn_to_stderr(void *arg, const char *message)
@@ -232,7 +229,7 @@ static void apply_logging(const struct options *o)
 }
 
 /* SIGHUP: read every source again; apply what may change live, keep the old settings otherwise. */
-static void reload(int argc, char **argv, struct server *srv, struct endpoint *ep)
+static void reload(int argc, char **argv, struct node *n)
 {
     struct options next;
     char err[512];
@@ -242,22 +239,21 @@ static void reload(int argc, char **argv, struct server *srv, struct endpoint *e
         return;
     }
     const char *which;
-    if (options_need_restart(&srv->opt, &next, &which)) {
+    if (options_need_restart(node_options(n), &next, &which)) {
         log_msg(LOG_ERROR, "reload rejected, the old settings stay: changing \"%s\" needs a restart", which);
         options_cleanup(&next);
         return;
     }
-    if (server_apply_options(srv, &next) != 0) {
+    if (node_reload(n, &next) != 0) {
         log_msg(LOG_ERROR, "reload failed: out of memory");
         options_cleanup(&next);
         return;
     }
     options_cleanup(&next);
-    apply_logging(&srv->opt);
-    if (endpoint_reload_tls(ep, err, sizeof(err)) != 0)
-        log_msg(LOG_ERROR, "reload: TLS certificate not reloaded: %s", err);
-    log_msg(LOG_INFO, "reloaded settings%s%s", srv->opt.config_path ? " from " : "",
-            srv->opt.config_path ? srv->opt.config_path : "");
+    const struct options *now = node_options(n);
+    apply_logging(now);
+    log_msg(LOG_INFO, "reloaded settings%s%s", now->config_path ? " from " : "",
+            now->config_path ? now->config_path : "");
 }
 
 static void log_fd_limit(const struct options *o)
@@ -286,19 +282,8 @@ static int serve(int argc, char **argv)
         return rc < 0 ? 2 : 0;
     }
     apply_logging(&opt);
+    json_object_seed(0); /* Jansson's hash seed, once, before the shards' threads use it */
 
-    struct server *srv = server_create(&opt, &demo_app);
-    options_cleanup(&opt);
-    if (!srv) {
-        log_msg(LOG_ERROR, "out of memory");
-        return 1;
-    }
-    struct endpoint *ep = endpoint_create(srv, err, sizeof(err));
-    if (!ep) {
-        log_msg(LOG_ERROR, "%s", err);
-        server_destroy(&srv);
-        return 1;
-    }
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_term;
@@ -307,45 +292,52 @@ static int serve(int argc, char **argv)
     sa.sa_handler = on_hup;
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    running = ep;
 
-    log_fd_limit(&srv->opt);
+    struct node *n = node_create(&opt, &demo_app, err, sizeof(err));
+    options_cleanup(&opt);
+    if (!n) {
+        log_msg(LOG_ERROR, "%s", err);
+        return 1;
+    }
+    const struct options *o = node_options(n);
+    log_fd_limit(o);
     log_msg(LOG_INFO,
-            "cinder %s listening on %s:%d (/socket/websocket, /socket/longpoll, POST /api/broadcast)",
-            CINDER_VERSION, srv->opt.bind ? srv->opt.bind : "0.0.0.0", srv->opt.port);
+            "cinder %s listening on %s:%d with %u shard%s (/socket/websocket, /socket/longpoll, POST "
+            "/api/broadcast)",
+            CINDER_VERSION, o->bind ? o->bind : "0.0.0.0", o->port, node_shards(n),
+            node_shards(n) == 1 ? "" : "s");
     notify_ready("serving");
     rc = 0;
     uint64_t drain_deadline = 0;
     for (;;) {
-        if (endpoint_service(ep) < 0) {
+        /* Short waits: a signal that lands just before the wait is seen within 100 ms. */
+        if (node_service(n, 100) < 0) {
             rc = 1;
             break;
         }
         if (hup_signals) {
             hup_signals = 0;
             notify_reloading();
-            reload(argc, argv, srv, ep);
+            reload(argc, argv, n);
             notify_ready("serving");
         }
         if (term_signals > 1) {
-            log_msg(LOG_WARN, "second signal: exiting now with %zu connections open", srv->nconns);
+            log_msg(LOG_WARN, "second signal: exiting now with %zu connections open", node_connections(n));
             break;
         }
         if (term_signals && !drain_deadline) {
-            log_msg(LOG_INFO, "draining %zu connections within %llu ms", srv->nconns,
-                    (unsigned long long)srv->opt.drain_timeout_ms);
+            log_msg(LOG_INFO, "draining %zu connections within %llu ms", node_connections(n),
+                    (unsigned long long)node_options(n)->drain_timeout_ms);
             notify_stopping();
-            endpoint_start_drain(ep);
-            drain_deadline = server_now_ms() + srv->opt.drain_timeout_ms + 2000;
+            node_drain(n);
+            drain_deadline = server_now_ms() + node_options(n)->drain_timeout_ms + 2000;
         }
-        if (drain_deadline && (endpoint_drained(ep) || server_now_ms() > drain_deadline)) {
-            log_msg(LOG_INFO, "drained: %zu connections left", srv->nconns);
+        if (drain_deadline && (node_drained(n) || server_now_ms() > drain_deadline)) {
+            log_msg(LOG_INFO, "drained: %zu connections left", node_connections(n));
             break;
         }
     }
-    running = NULL;
-    endpoint_destroy(&ep);
-    server_destroy(&srv);
+    node_destroy(&n);
     return rc;
 }
 

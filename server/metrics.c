@@ -130,9 +130,126 @@ static void one(struct out *o, const char *name, const char *type, const char *h
     sample(o, name, v);
 }
 
+/* ---- views -------------------------------------------------------------------------------------- */
+
+void metrics_view_take(struct metrics_view *v, const struct server *s, const struct bridge_stats *b)
+{
+    memset(v, 0, sizeof(*v));
+    v->shard = s->shard;
+    v->stats = s->stats;
+    v->topics = registry_topic_count(s->registry);
+    v->presence_entries = tracker_entry_count(s->tracker);
+    v->draining = s->draining;
+    if (s->cluster) {
+        v->clustered = true;
+        v->cluster = *cluster_stats(s->cluster);
+        v->peers = cluster_peer_count(s->cluster);
+    }
+    if (b) {
+        v->bridged = true;
+        v->bridge = *b;
+    }
+}
+
+static void add_n(uint64_t *sum, const uint64_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        sum[i] += v[i];
+}
+#define ADD_ARRAY(field) add_n((uint64_t *)(sum->field), (const uint64_t *)(v->field), sizeof(v->field) / 8)
+
+static void add_stats(struct server_stats *sum, const struct server_stats *v)
+{
+    sum->connections_total += v->connections_total;
+    sum->broadcasts += v->broadcasts;
+    sum->deliveries += v->deliveries;
+    sum->messages_in += v->messages_in;
+    sum->slow_consumer_closes += v->slow_consumer_closes;
+    ADD_ARRAY(slow_dropped);
+    sum->slow_conflated += v->slow_conflated;
+    sum->bad_frames += v->bad_frames;
+    ADD_ARRAY(connections);
+    ADD_ARRAY(opened);
+    ADD_ARRAY(frames_in);
+    ADD_ARRAY(bytes_in);
+    ADD_ARRAY(frames_out);
+    ADD_ARRAY(bytes_out);
+    sum->queue_bytes += v->queue_bytes;
+    sum->channels += v->channels;
+    ADD_ARRAY(latency_buckets);
+    ADD_ARRAY(latency_sum_us);
+    for (unsigned i = 0; i < v->close_used; i++) {
+        unsigned j = 0;
+        while (j < sum->close_used && sum->close_code[j] != v->close_code[i])
+            j++;
+        if (j < sum->close_used) {
+            sum->close_n[j] += v->close_n[i];
+        } else if (sum->close_used < STATS_CLOSE_CODES) {
+            sum->close_code[sum->close_used] = v->close_code[i];
+            sum->close_n[sum->close_used++] = v->close_n[i];
+        } else {
+            sum->close_other += v->close_n[i];
+        }
+    }
+    sum->close_other += v->close_other;
+    ADD_ARRAY(refused);
+}
+
+static int bridge_badness(enum bridge_state st)
+{
+    return st == BRIDGE_UP ? 0 : st == BRIDGE_CONNECTING ? 1 : 2;
+}
+
+static void add_view(struct metrics_view *sum, const struct metrics_view *v)
+{
+    add_stats(&sum->stats, &v->stats);
+    sum->topics += v->topics;
+    if (v->presence_entries > sum->presence_entries)
+        sum->presence_entries = v->presence_entries;
+    sum->draining |= v->draining;
+    if (v->clustered) {
+        struct cluster_stats *c = &sum->cluster;
+        const struct cluster_stats *w = &v->cluster;
+        uint64_t probe = sum->clustered ? c->last_probe_ms : w->last_probe_ms;
+        if (sum->clustered && (!w->last_probe_ms || w->last_probe_ms < probe))
+            probe = w->last_probe_ms;
+        c->sent += w->sent;
+        c->dropped += w->dropped;
+        c->received += w->received;
+        c->bad += w->bad;
+        c->backend_published += w->backend_published;
+        c->state_syncs += w->state_syncs;
+        c->peers_expired += w->peers_expired;
+        c->sequenced += w->sequenced;
+        c->unsequenced += w->unsequenced;
+        c->last_probe_ms = probe;
+        if (v->peers > sum->peers)
+            sum->peers = v->peers;
+        sum->clustered = true;
+    }
+    if (v->bridged) {
+        struct bridge_stats *b = &sum->bridge;
+        if (!sum->bridged || bridge_badness(v->bridge.state) > bridge_badness(b->state))
+            b->state = v->bridge.state;
+        b->reconnects += v->bridge.reconnects;
+        b->connects += v->bridge.connects;
+        b->failures += v->bridge.failures;
+        b->in_flight += v->bridge.in_flight;
+        b->bad_messages += v->bridge.bad_messages;
+        sum->bridged = true;
+    }
+}
+
+void metrics_total(const struct metrics_source *src, struct metrics_view *out)
+{
+    metrics_view_take(out, src->srv, src->bridge);
+    for (size_t i = 0; i < src->nothers; i++)
+        add_view(out, &src->others[i]);
+}
+
 /* ---- families --------------------------------------------------------------------------------- */
 
-static void render_connections(struct out *o, const struct server *s)
+static void render_connections(struct out *o, const struct metrics_view *s)
 {
     const struct server_stats *st = &s->stats;
     by_transport(o, "cinder_connections", "gauge", "Open client connections (long-poll: sessions).",
@@ -181,7 +298,7 @@ static void render_connections(struct out *o, const struct server *s)
         s->draining);
 }
 
-static void render_traffic(struct out *o, const struct server *s)
+static void render_traffic(struct out *o, const struct metrics_view *s)
 {
     const struct server_stats *st = &s->stats;
     by_transport(o, "cinder_frames_received_total", "counter", "Whole messages received from clients.",
@@ -220,22 +337,47 @@ static void render_traffic(struct out *o, const struct server *s)
     }
 }
 
-static void render_state(struct out *o, const struct server *s)
+static void render_state(struct out *o, const struct metrics_view *s)
 {
     one(o, "cinder_joined_channels", "gauge", "Channel instances joined on this node.", s->stats.channels);
     one(o, "cinder_topics", "gauge",
-        "Topics with a local subscriber (channel topics and socket ids such as users_socket:alice).",
-        registry_topic_count(s->registry));
+        "Topics with a local subscriber (channel topics and socket ids such as users_socket:alice), "
+        "counted once per shard that has one.",
+        s->topics);
     one(o, "cinder_presence_entries", "gauge",
         "Presence metas tracked on this node, its own and those replicated from other nodes.",
-        tracker_entry_count(s->tracker));
+        s->presence_entries);
     one(o, "cinder_longpoll_sessions", "gauge", "Open long-poll sessions.",
         s->stats.connections[TRANSPORT_LONGPOLL]);
 }
 
-static void render_cluster(struct out *o, const struct metrics_source *src)
+static uint64_t view_connections(const struct metrics_view *v)
 {
-    const struct bridge_stats *b = src->bridge;
+    uint64_t n = 0;
+    for (int t = 0; t < TRANSPORT_KINDS; t++)
+        n += v->stats.connections[t];
+    return n;
+}
+
+static void render_shards(struct out *o, const struct metrics_source *src)
+{
+    one(o, "cinder_shards", "gauge", "Event-loop threads (shards) serving clients.", src->nothers + 1);
+    family(o, "cinder_shard_connections", "gauge", "Open client connections, by shard.");
+    struct metrics_view own;
+    metrics_view_take(&own, src->srv, NULL);
+    for (unsigned k = 0; k <= src->nothers; k++) {
+        const struct metrics_view *v = k == own.shard ? &own : NULL;
+        for (size_t i = 0; !v && i < src->nothers; i++)
+            if (src->others[i].shard == k)
+                v = &src->others[i];
+        put(o, "cinder_shard_connections{shard=\"%u\"} %llu\n", k,
+            (unsigned long long)(v ? view_connections(v) : 0));
+    }
+}
+
+static void render_cluster(struct out *o, const struct metrics_view *v, uint64_t now_ms)
+{
+    const struct bridge_stats *b = &v->bridge;
     static const char *const states[] = {
         [BRIDGE_CONNECTING] = "connecting", [BRIDGE_UP] = "up", [BRIDGE_DOWN] = "down"};
     family(o, "cinder_redis_bridge_state", "gauge", "The Redis bridge's state: 1 for the current one.");
@@ -249,15 +391,15 @@ static void render_cluster(struct out *o, const struct metrics_source *src)
     one(o, "cinder_redis_bad_messages_total", "counter", "Messages from Redis refused by the bridge.",
         b->bad_messages);
 
-    const struct cluster *c = src->srv->cluster;
-    if (!c)
+    if (!v->clustered)
         return;
-    const struct cluster_stats *cs = cluster_stats(c);
-    one(o, "cinder_cluster_sent_total", "counter", "Envelopes handed to Redis for the other nodes.",
-        cs->sent);
+    const struct cluster_stats *cs = &v->cluster;
+    one(o, "cinder_cluster_sent_total", "counter",
+        "Envelopes handed to the carrier: Redis, and this node's other shards.", cs->sent);
     one(o, "cinder_cluster_dropped_total", "counter",
         "Envelopes dropped because Redis was away or saturated (never queued).", cs->dropped);
-    one(o, "cinder_cluster_received_total", "counter", "Envelopes from other nodes accepted.", cs->received);
+    one(o, "cinder_cluster_received_total", "counter", "Envelopes from other nodes and shards accepted.",
+        cs->received);
     one(o, "cinder_cluster_bad_messages_total", "counter", "Envelopes refused as malformed.", cs->bad);
     one(o, "cinder_cluster_backend_publishes_total", "counter",
         "Plain JSON publishes from backends (cinder:publish) delivered.", cs->backend_published);
@@ -265,11 +407,11 @@ static void render_cluster(struct out *o, const struct metrics_source *src)
         cs->state_syncs);
     one(o, "cinder_cluster_peers_expired_total", "counter", "Nodes dropped after cluster_expiry of silence.",
         cs->peers_expired);
-    one(o, "cinder_cluster_peers", "gauge", "Other nodes heard from.", cluster_peer_count(c));
+    one(o, "cinder_cluster_peers", "gauge", "Other nodes heard from.", v->peers);
     family(o, "cinder_cluster_probe_age_seconds", "gauge",
            "Seconds since this node's own heartbeat last came back through Redis (+Inf: never).");
-    if (cs->last_probe_ms && src->now_ms >= cs->last_probe_ms)
-        put(o, "cinder_cluster_probe_age_seconds %.3f\n", (double)(src->now_ms - cs->last_probe_ms) / 1e3);
+    if (cs->last_probe_ms && now_ms >= cs->last_probe_ms)
+        put(o, "cinder_cluster_probe_age_seconds %.3f\n", (double)(now_ms - cs->last_probe_ms) / 1e3);
     else
         put(o, "cinder_cluster_probe_age_seconds +Inf\n");
 }
@@ -280,10 +422,13 @@ int metrics_render(const struct metrics_source *src, struct phx_buf *out)
     char version[64];
     family(&o, "cinder_build_info", "gauge", "Always 1; the version is in the label.");
     put(&o, "cinder_build_info{version=\"%s\"} 1\n", escape_label(CINDER_VERSION, version, sizeof(version)));
-    render_connections(&o, src->srv);
-    render_traffic(&o, src->srv);
-    render_state(&o, src->srv);
-    if (src->bridge)
-        render_cluster(&o, src);
+    struct metrics_view total;
+    metrics_total(src, &total);
+    render_connections(&o, &total);
+    render_traffic(&o, &total);
+    render_state(&o, &total);
+    render_shards(&o, src);
+    if (total.bridged)
+        render_cluster(&o, &total, src->now_ms);
     return o.err;
 }

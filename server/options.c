@@ -72,6 +72,7 @@ static const struct field fields[] = {
     F(tls_cert, K_STRING, NULL, 0, 0, false,
       "PEM certificate chain: serve wss:// and https:// (needs tls_key)"),
     F(tls_key, K_STRING, NULL, 0, 0, false, "PEM private key of tls_cert"),
+    F(shards, K_UINT, "0", 0, 64, false, "event-loop threads serving clients (0: one per core; 1 with TLS)"),
     F(max_frame_size, K_SIZE, "1MiB", 16, 1024 * MIB, true,
       "largest inbound message; bigger closes with 1009"),
     F(max_queue_size, K_SIZE, "1MiB", 1024, 1024 * MIB, true,
@@ -528,6 +529,12 @@ int options_validate(const struct options *o, char *err, size_t errlen)
     }
     if (!o->tls_cert != !o->tls_key) {
         snprintf(err, errlen, "tls_cert and tls_key go together");
+        return -1;
+    }
+    if (o->tls_cert && o->shards > 1) {
+        /* The acceptor places long-poll requests by their path, which TLS hides from it (acceptor.h). */
+        snprintf(err, errlen,
+                 "shards > 1 needs plain HTTP: terminate TLS in front of cinder, or set shards to 1");
         return -1;
     }
     if (o->jwt_secret && strlen(o->jwt_secret) < JWT_MIN_SECRET_LEN) {

@@ -30,6 +30,7 @@ struct options {
     char *bind;     /* NULL: every interface */
     char *tls_cert; /* PEM certificate chain: serve wss:// and https:// (with tls_key) */
     char *tls_key;
+    unsigned shards; /* event-loop threads; 0: one per core (1 with TLS) */
     /* limits */
     size_t max_frame_size;             /* 1 MiB: a bigger inbound message closes with 1009 */
     size_t max_queue_size;             /* 1 MiB: a write queue past it closes its connection with 1008 */

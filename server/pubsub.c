@@ -80,10 +80,13 @@ static struct frame *encode_broadcast(struct server *s, enum phx_vsn vsn, const 
 
 struct topic_history *pubsub_topic_history(struct server *s, const char *topic)
 {
-    if (!s->history && !(s->history = history_create()))
+    /* seeded by the node (not the shard): every shard of this process starts a topic in one epoch */
+    if (!s->history && !(s->history = history_create_seeded(s->node_id & ~0xffull)))
         return NULL;
     return history_get(s->history, topic, true);
 }
+
+static long deliver(struct server *s, const struct broadcast *b, struct frame *enc[3]);
 
 long pubsub_broadcast(struct server *s, const struct broadcast *b)
 {
@@ -100,9 +103,19 @@ long pubsub_broadcast(struct server *s, const struct broadcast *b)
             return -1;
         return pubsub_deliver_sequenced(s, b, history_epoch(th), history_next_seq(th));
     }
-    long n = pubsub_deliver_local(s, b);
-    if (s->cluster)
-        cluster_on_local_broadcast(s->cluster, b);
+    struct frame *enc[3] = {NULL, NULL, NULL};
+    long n = deliver(s, b, enc);
+    if (s->cluster) {
+        /* The other shards queue these frames as they are: the V2 one (what phoenix.js speaks) is
+         * encoded even when no local subscriber needed it. */
+        if (!enc[PHX_V2] && (enc[PHX_V2] = encode_broadcast(s, PHX_V2, b)) && pol && pol->conflate_key)
+            enc[PHX_V2]->ckey = conflation_key(b, pol->conflate_key);
+        struct broadcast with = *b;
+        with.frames = enc;
+        cluster_on_local_broadcast(s->cluster, &with);
+    }
+    for (int v = 0; v < 3; v++)
+        frame_unref(&enc[v]);
     return n;
 }
 
@@ -140,6 +153,17 @@ long pubsub_deliver_sequenced(struct server *s, const struct broadcast *b, uint6
 
 long pubsub_deliver_local(struct server *s, const struct broadcast *b)
 {
+    struct frame *enc[3] = {NULL, NULL, NULL};
+    long n = deliver(s, b, enc);
+    for (int v = 0; v < 3; v++)
+        frame_unref(&enc[v]);
+    return n;
+}
+
+/* The fan-out. enc: frames by vsn, filled as subscribers need them (from b->frames first); the caller
+ * drops the references left in it. */
+static long deliver(struct server *s, const struct broadcast *b, struct frame *enc[3])
+{
     const struct topic_policy *pol = topic_policy_find(&s->policies, b->topic);
     enum slow_policy slow = pol ? pol->slow : SLOW_CLOSE;
     uint64_t ckey = pol && pol->conflate_key ? conflation_key(b, pol->conflate_key) : 0;
@@ -147,8 +171,13 @@ long pubsub_deliver_local(struct server *s, const struct broadcast *b)
     struct reg_topic *t = registry_find(s->registry, b->topic);
     if (!t)
         return 0;
-    struct frame *enc[3] = {NULL, NULL, NULL}; /* indexed by enum phx_vsn */
     bool tried[3] = {false, false, false};
+    for (int v = 0; b->frames && v < 3; v++) {
+        if ((enc[v] = b->frames[v])) {
+            frame_ref(enc[v]);
+            tried[v] = true;
+        }
+    }
     struct ch_payload payload = {.json = b->json, .bin = b->bin, .bin_len = b->bin_len};
     long delivered = 0;
 
@@ -178,8 +207,6 @@ long pubsub_deliver_local(struct server *s, const struct broadcast *b)
         if (enc[v] && conn_push_policy(c, enc[v], slow) == 0)
             delivered++;
     }
-    for (int v = 0; v < 3; v++)
-        frame_unref(&enc[v]);
     s->stats.deliveries += (uint64_t)delivered;
     return delivered;
 }

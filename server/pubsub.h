@@ -15,6 +15,7 @@
 
 struct server;
 struct channel;
+struct frame;
 struct topic_history;
 
 /* Registry subscriber kinds. */
@@ -26,9 +27,11 @@ struct broadcast {
     json_t *json;             /* payload when JSON; borrowed */
     const unsigned char *bin; /* payload when binary (json == NULL); borrowed */
     size_t bin_len;
-    const struct channel *from; /* broadcast_from: skip this channel instance; NULL for everyone */
-    uint64_t from_conn;         /* the same, when the instance may be gone by now (a sequenced publish
-                                   answered later): skip that connection's channel on the topic; 0: none */
+    const struct channel *from;  /* broadcast_from: skip this channel instance; NULL for everyone */
+    uint64_t from_conn;          /* the same, when the instance may be gone by now (a sequenced publish
+                                    answered later): skip that connection's channel on the topic; 0: none */
+    struct frame *const *frames; /* already encoded by another shard, by enum phx_vsn (borrowed; entries
+                                    may be NULL); NULL: none */
 };
 
 /* Deliver b to every local subscriber of b->topic and, in a cluster, to the other nodes. Returns the

@@ -11,8 +11,6 @@
 #include "history.h"
 #include "tracker.h"
 
-#include <uthash.h>
-
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,14 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-struct user_count {
-    UT_hash_handle hh;
-    unsigned count;
-    char user[];
-};
-
-/* A node id unique per process start: random, with the clock and pid as a fallback. */
-static uint64_t random_node_id(void)
+/* A node id unique per process start: random, with the clock and pid as a fallback; the low byte is
+ * left for the shard. */
+uint64_t server_random_node_id(void)
 {
     uint64_t id = 0;
     if (getrandom(&id, sizeof(id), 0) != (ssize_t)sizeof(id)) {
@@ -35,10 +28,17 @@ static uint64_t random_node_id(void)
         clock_gettime(CLOCK_REALTIME, &ts);
         id = ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 16);
     }
-    return id ? id : 1;
+    id &= ~(uint64_t)0xff;
+    return id ? id : 0x100;
 }
 
 struct server *server_create(const struct options *opt, const struct socket_handler *app)
+{
+    return server_create_shard(opt, app, server_random_node_id(), 0, NULL);
+}
+
+struct server *server_create_shard(const struct options *opt, const struct socket_handler *app,
+                                   uint64_t node_id, unsigned shard, struct admission *adm)
 {
     struct server *s = calloc(1, sizeof(*s));
     if (!s)
@@ -47,20 +47,27 @@ struct server *server_create(const struct options *opt, const struct socket_hand
         free(s);
         return NULL;
     }
-    s->rate_tokens = opt->connection_rate;
     s->app = app;
-    s->node_id = random_node_id();
+    s->node_id = node_id | (shard & 0xffu);
+    s->shard = shard;
+    s->adm = adm;
+    if (!adm) {
+        s->adm = admission_create(opt->connection_rate);
+        s->owns_adm = true;
+    }
     s->registry = registry_create();
     s->tracker = tracker_create(s->node_id);
     char err[256];
     s->channels = generic_channels_create(s->opt.channels, err, sizeof(err));
-    if (!s->registry || !s->tracker || !s->channels ||
+    if (!s->adm || !s->registry || !s->tracker || !s->channels ||
         topic_policies_parse(s->opt.topics, &s->policies) != 0 ||
         lp_token_key_init(&s->lp_token_key) != LP_TOKEN_OK) {
         topic_policies_cleanup(&s->policies);
         generic_channels_unref(&s->channels);
         registry_destroy(&s->registry);
         tracker_destroy(&s->tracker);
+        if (s->owns_adm)
+            admission_destroy(&s->adm);
         options_cleanup(&s->opt);
         free(s);
         return NULL;
@@ -79,12 +86,8 @@ void server_destroy(struct server **sp)
     history_destroy(&s->history);
     topic_policies_cleanup(&s->policies);
     generic_channels_unref(&s->channels);
-    struct user_count *u, *tmp;
-    HASH_ITER(hh, s->users, u, tmp)
-    {
-        HASH_DEL(s->users, u);
-        free(u);
-    }
+    if (s->owns_adm)
+        admission_destroy(&s->adm);
     options_cleanup(&s->opt);
     phx_buf_cleanup(&s->scratch);
     lp_token_key_cleanup(&s->lp_token_key);
@@ -113,37 +116,12 @@ int server_apply_options(struct server *s, const struct options *o)
     s->channels = channels;
     options_cleanup(&s->opt);
     s->opt = copy;
-    if (s->rate_tokens > s->opt.connection_rate)
-        s->rate_tokens = s->opt.connection_rate;
     return 0;
-}
-
-static enum admit admit_decide(struct server *s, const char *user_id, uint64_t now_ms)
-{
-    if (s->draining)
-        return ADMIT_DRAINING;
-    if (s->nconns >= s->opt.max_connections)
-        return ADMIT_FULL;
-    if (user_id && s->opt.max_connections_per_user &&
-        server_user_connections(s, user_id) >= s->opt.max_connections_per_user)
-        return ADMIT_USER;
-    if (s->opt.connection_rate) {
-        /* token bucket: refills at connection_rate per second, holds at most one second's worth */
-        double rate = s->opt.connection_rate;
-        s->rate_tokens += (double)(now_ms - s->rate_last_ms) * rate / 1000.0;
-        if (s->rate_tokens > rate)
-            s->rate_tokens = rate;
-        s->rate_last_ms = now_ms;
-        if (s->rate_tokens < 1.0)
-            return ADMIT_RATE;
-        s->rate_tokens -= 1.0;
-    }
-    return ADMIT_OK;
 }
 
 enum admit server_admit(struct server *s, const char *user_id, uint64_t now_ms)
 {
-    enum admit a = admit_decide(s, user_id, now_ms);
+    enum admit a = s->draining ? ADMIT_DRAINING : admission_decide(s->adm, user_id, &s->opt, now_ms);
     s->stats.refused[a]++;
     return a;
 }
@@ -195,35 +173,17 @@ bool server_origin_allowed(const struct server *s, const char *origin)
 
 int server_user_add(struct server *s, const char *user_id)
 {
-    struct user_count *u = NULL;
-    HASH_FIND_STR(s->users, user_id, u);
-    if (!u) {
-        size_t len = strlen(user_id);
-        u = calloc(1, sizeof(*u) + len + 1);
-        if (!u)
-            return -1;
-        memcpy(u->user, user_id, len + 1);
-        HASH_ADD(hh, s->users, user[0], len, u);
-    }
-    u->count++;
-    return 0;
+    return admission_open(s->adm, user_id);
 }
 
 void server_user_remove(struct server *s, const char *user_id)
 {
-    struct user_count *u = NULL;
-    HASH_FIND_STR(s->users, user_id, u);
-    if (u && --u->count == 0) {
-        HASH_DEL(s->users, u);
-        free(u);
-    }
+    admission_close(s->adm, user_id);
 }
 
 unsigned server_user_connections(const struct server *s, const char *user_id)
 {
-    struct user_count *u = NULL;
-    HASH_FIND_STR(s->users, user_id, u);
-    return u ? u->count : 0;
+    return admission_user_connections(s->adm, user_id);
 }
 
 int server_connect(struct server *s, const struct query *params, const char *auth_token,

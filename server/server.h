@@ -6,6 +6,7 @@
 #ifndef CINDER_SERVER_H
 #define CINDER_SERVER_H
 
+#include "admission.h"
 #include "handler.h"
 #include "lp_token.h"
 #include "options.h"
@@ -22,16 +23,6 @@ struct generic_channels;
 struct registry;
 struct tracker;
 struct query;
-
-/* What admission control says to a new connection. */
-enum admit {
-    ADMIT_OK = 0,
-    ADMIT_DRAINING, /* shutting down: 503, try another node */
-    ADMIT_FULL,     /* max_connections reached: 503 */
-    ADMIT_RATE,     /* connection_rate exceeded: 503, retry in a second */
-    ADMIT_USER,     /* max_connections_per_user reached: 429 */
-};
-#define ADMIT_KINDS (ADMIT_USER + 1)
 
 /* The transports a connection may use; indexes the per-transport counters below. */
 enum transport_kind { TRANSPORT_WEBSOCKET = 0, TRANSPORT_LONGPOLL = 1, TRANSPORT_KINDS };
@@ -73,21 +64,19 @@ struct server_stats {
     uint64_t refused[ADMIT_KINDS];
 };
 
-struct user_count;
-
 struct server {
-    struct options opt; /* owned copy; server_apply_options replaces it */
-    bool draining;      /* SIGTERM: new connections refused, ready says no */
-    double rate_tokens; /* connection_rate token bucket */
-    uint64_t rate_last_ms;
-    struct user_count *users;         /* user id -> open connections */
+    struct options opt;    /* owned copy; server_apply_options replaces it */
+    bool draining;         /* SIGTERM: new connections refused, ready says no */
+    struct admission *adm; /* the node's admission counts: owned, or shared by the shards */
+    bool owns_adm;
+    unsigned shard;                   /* which of the node's shards this loop is (0 when alone) */
     const struct socket_handler *app; /* borrowed, static */
     struct registry *registry;        /* owned */
     struct tracker *tracker;          /* owned: presence state */
     struct history *history;          /* owned: history topics' recent broadcasts (history.h) */
     struct topic_policies policies;   /* owned: parsed from opt.topics (topic_policy.h) */
     struct cluster *cluster;          /* the other nodes (cluster.h), NULL when single-node; not owned */
-    uint64_t node_id;                 /* random per process start */
+    uint64_t node_id;                 /* random per process start; the low byte is the shard */
     struct phx_buf scratch;           /* encode buffer reused by every encode on this loop */
     struct conn *conns;               /* every live connection */
     struct channel *crashed;          /* handle_out failed: to end in router_end_crashed */
@@ -102,6 +91,12 @@ struct server {
 
 /* New server (caller owns; server_destroy). opt copied, app borrowed. NULL when out of memory. */
 struct server *server_create(const struct options *opt, const struct socket_handler *app);
+/* The same for shard `shard` of a node: node_id is the node's random id with the shard in its low
+ * byte, adm the node's shared admission counts (borrowed: they outlive the server). */
+struct server *server_create_shard(const struct options *opt, const struct socket_handler *app,
+                                   uint64_t node_id, unsigned shard, struct admission *adm);
+/* A random node id for a new process, its low byte 0 (for the shard). */
+uint64_t server_random_node_id(void);
 /* Free the server. Every connection must have been destroyed first. NULL-safe; *s = NULL. */
 void server_destroy(struct server **s);
 
@@ -109,13 +104,14 @@ void server_destroy(struct server **s);
  * limits apply from the next connection, frame or request on. 0 or -1 (OOM: nothing changed). */
 int server_apply_options(struct server *s, const struct options *o);
 
-/* May a new connection of user_id (NULL: not yet known) come in now? ADMIT_OK takes one token of the
- * connection-rate bucket; a refusal is counted by reason (stats.refused, metrics). */
+/* May a new connection of user_id (NULL: not yet known) come in now? Draining, then the node's
+ * admission counts (admission.h); ADMIT_OK takes one token of the connection-rate bucket; a refusal is
+ * counted by reason (stats.refused, metrics). */
 enum admit server_admit(struct server *s, const char *user_id, uint64_t now_ms);
 const char *server_admit_reason(enum admit a);
 /* Whether an Origin header value passes allowed_origins (no header, or no list: yes). */
 bool server_origin_allowed(const struct server *s, const char *origin);
-/* Per-user bookkeeping of open connections (conn.c calls these). 0 or -1 (OOM). */
+/* Per-user bookkeeping of open connections, node-wide (conn.c calls these). 0 or -1 (OOM). */
 int server_user_add(struct server *s, const char *user_id);
 void server_user_remove(struct server *s, const char *user_id);
 unsigned server_user_connections(const struct server *s, const char *user_id);

@@ -177,10 +177,13 @@ static int generic_join(struct channel *ch, const struct ch_payload *params, str
     if (e->join == JOIN_DENY ||
         (e->join == JOIN_CLAIM && !claim_allows(channel_assigns(ch), channel_topic(ch))))
         return refuse(reply, "unauthorized");
-    if (e->max_subscribers && channel_topic_subscribers(ch) >= e->max_subscribers)
+    if (e->max_subscribers && !channel_take_seat(ch, e->max_subscribers))
         return refuse(reply, "channel full");
-    if (e->presence && channel_send_info(ch, "after_join", NULL) != 0)
+    if (e->presence && channel_send_info(ch, "after_join", NULL) != 0) {
+        if (e->max_subscribers)
+            channel_release_seat(ch);
         return CH_CRASH;
+    }
     e->set->refs++; /* given back in terminate */
     return CH_OK;
 }
@@ -200,6 +203,8 @@ static void generic_terminate(struct channel *ch, enum ch_exit reason)
 {
     const struct generic_entry *e = channel_handler_data(ch);
     struct generic_channels *set = e->set;
+    if (e->max_subscribers)
+        channel_release_seat(ch); /* the seat its join took (node-wide: shards share the count) */
     generic_channels_unref(&set); /* may free e: nothing of it is read after this */
 }
 

@@ -13,7 +13,10 @@ import { RedisServer } from './lib/redis.mjs';
 import { CinderServer } from './lib/server.mjs';
 import { sleep, waitUntil } from './lib/util.mjs';
 
-const CLUSTER_ARGS = ['--cluster-heartbeat', '200ms', '--cluster-expiry', '1500ms'];
+// Two shards per node: each shard is a Redis subscriber of its own (and the shards' own carrier is
+// exercised alongside Redis).
+const SHARDS = 2;
+const CLUSTER_ARGS = ['--cluster-heartbeat', '200ms', '--cluster-expiry', '1500ms', '--shards', String(SHARDS)];
 
 describe('cluster through Redis', { timeout: 90_000 }, () => {
   const redis = new RedisServer();
@@ -28,7 +31,7 @@ describe('cluster through Redis', { timeout: 90_000 }, () => {
       nodes.push(n);
     }
     // every node's bridge is up once a backend publish reaches all three
-    await waitUntil(async () => (await redis.publish('cinder:publish', '{"topic":"x:1","event":"e","payload":{}}')) === 3, 5000, 'three subscribed nodes');
+    await waitUntil(async () => (await redis.publish('cinder:publish', '{"topic":"x:1","event":"e","payload":{}}')) === 3 * SHARDS, 5000, 'three subscribed nodes');
   });
 
   after(async () => {
@@ -79,11 +82,11 @@ describe('cluster through Redis', { timeout: 90_000 }, () => {
 
   test('redis-cli PUBLISH of plain JSON reaches clients on every node; garbage is dropped', async () => {
     const subs = await Promise.all(nodes.map((n, i) => listener(n, `u${i}`, 'telemetry:fleet', 'position')));
-    assert.equal(await redis.publish('cinder:publish', JSON.stringify({ topic: 'telemetry:fleet', event: 'position', payload: { id: 7 } })), 3);
+    assert.equal(await redis.publish('cinder:publish', JSON.stringify({ topic: 'telemetry:fleet', event: 'position', payload: { id: 7 } })), 3 * SHARDS);
     await redis.publish('cinder:publish', 'not json');
     await redis.publish('cinder:publish', JSON.stringify({ topic: 5, event: 'position', payload: {} }));
     await redis.publish('cinder:nodes', 'C\x09garbage of a wrong version');
-    assert.equal(await redis.publishRaw('cinder:nodes', 'C\x01B' + 'x'.repeat(2_000_000)), 3);
+    assert.equal(await redis.publishRaw('cinder:nodes', 'C\x01B' + 'x'.repeat(2_000_000)), 3 * SHARDS);
     await waitUntil(() => subs.every((s) => s.got.length === 1), 3000, 'the publish on every node');
     await sleep(200);
     for (const s of subs) assert.deepEqual(s.got, [{ id: 7 }]);

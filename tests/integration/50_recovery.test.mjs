@@ -111,12 +111,14 @@ describe('recovery across two nodes through Redis', { timeout: 60_000 }, () => {
   test('missed messages come back on the same node and on the other one', async () => {
     const redis = new RedisServer();
     await redis.start();
-    const A = new CinderServer(['-c', config, '--redis', redis.url, '--cluster-heartbeat', '200ms']);
-    const B = new CinderServer(['-c', config, '--redis', redis.url, '--cluster-heartbeat', '200ms']);
+    // two shards each: numbered broadcasts reach a node's shards through Redis, the rest through the shards' own carrier
+    const args = ['-c', config, '--redis', redis.url, '--cluster-heartbeat', '200ms', '--shards', '2'];
+    const A = new CinderServer(args);
+    const B = new CinderServer(args);
     await A.start();
     await B.start();
     try {
-      await waitUntil(async () => (await redis.publish('cinder:publish', '{"topic":"x:1","event":"e","payload":{}}')) === 2, 5000, 'both bridges up');
+      await waitUntil(async () => (await redis.publish('cinder:publish', '{"topic":"x:1","event":"e","payload":{}}')) === 4, 5000, 'both bridges up');
       const c = recoveringClient(A, 'telemetry:two');
       await c.joined;
       await publish(B.port, 'telemetry:two', 1, 5); // published on the other node

@@ -22,7 +22,8 @@ import { mapLimit, sleep, waitUntil } from './lib/util.mjs';
 
 const ON_A = 200;
 const ON_B = 20;
-const CLUSTER_ARGS = ['--cluster-heartbeat', '200ms', '--cluster-expiry', '1500ms', '--connection-rate', '0'];
+const SHARDS = 2; // per node: each shard is a Redis subscriber of its own
+const CLUSTER_ARGS = ['--cluster-heartbeat', '200ms', '--cluster-expiry', '1500ms', '--connection-rate', '0', '--shards', String(SHARDS)];
 
 describe('kill -9 of a node', { timeout: 120_000 }, () => {
   const redis = new RedisServer();
@@ -35,7 +36,7 @@ describe('kill -9 of a node', { timeout: 120_000 }, () => {
     B = new CinderServer(['--redis', redis.url, ...CLUSTER_ARGS]);
     await A.start();
     await B.start();
-    await waitUntil(async () => (await redis.publish('cinder:publish', '{"topic":"x:1","event":"e","payload":{}}')) === 2, 5000, 'both nodes on Redis');
+    await waitUntil(async () => (await redis.publish('cinder:publish', '{"topic":"x:1","event":"e","payload":{}}')) === 2 * SHARDS, 5000, 'both nodes on Redis');
     lb = await balancer([A.port, B.port]);
   });
 

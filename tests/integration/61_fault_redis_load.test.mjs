@@ -19,7 +19,8 @@ import { CinderServer } from './lib/server.mjs';
 import { sleep, waitUntil } from './lib/util.mjs';
 
 const SUBS = 10;
-const CLUSTER_ARGS = ['--cluster-heartbeat', '200ms', '--cluster-expiry', '1500ms', '--connection-rate', '0'];
+const SHARDS = 2; // per node: each shard is a Redis subscriber of its own
+const CLUSTER_ARGS = ['--cluster-heartbeat', '200ms', '--cluster-expiry', '1500ms', '--connection-rate', '0', '--shards', String(SHARDS)];
 
 describe('Redis killed and restarted under load', { timeout: 90_000 }, () => {
   const redis = new RedisServer();
@@ -32,7 +33,7 @@ describe('Redis killed and restarted under load', { timeout: 90_000 }, () => {
     B = new CinderServer(['--redis', redis.url, ...CLUSTER_ARGS]);
     await A.start();
     await B.start();
-    await waitUntil(async () => (await redis.publish('cinder:publish', '{"topic":"x:1","event":"e","payload":{}}')) === 2, 5000, 'both nodes on Redis');
+    await waitUntil(async () => (await redis.publish('cinder:publish', '{"topic":"x:1","event":"e","payload":{}}')) === 2 * SHARDS, 5000, 'both nodes on Redis');
   });
 
   after(async () => {

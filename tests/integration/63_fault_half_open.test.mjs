@@ -71,7 +71,8 @@ describe('half-open peers', { timeout: 120_000 }, () => {
       assert.ok(byQueue >= QUEUED_PEERS && byIdle >= IDLE_PEERS / 2, `${byIdle} idle + ${byQueue} queue-limit closes`);
       assert.equal(value(m, 'cinder_presence_entries'), 1, 'only the watcher is tracked');
       assert.equal(value(m, 'cinder_joined_channels'), 1);
-      assert.equal(value(m, 'cinder_write_queue_bytes'), 0);
+      // the watcher's last presence diffs may still be on their way from another shard
+      await waitUntil(async () => value(await metrics(), 'cinder_write_queue_bytes') === 0, 3000, 'every queue empty');
       await waitUntil(() => presence.list().length === 1, 3000, 'the frozen peers left presence');
 
       await Promise.all([idle.close(), queued.close()]);

@@ -169,7 +169,6 @@ Test(config, admission_limits_and_rate)
 {
     struct server *s = mk_server(NULL, tight_limits);
     uint64_t t = 1000000;
-    s->rate_last_ms = t;
     struct conn *a = mk_conn(s, PHX_V2, "ann"), *b = mk_conn(s, PHX_V2, "ann");
     cr_assert_eq(server_user_connections(s, "ann"), 2);
     cr_assert_eq(server_admit(s, "ann", t), ADMIT_USER);
