@@ -10,6 +10,7 @@
 #include "phx_vsn.h"
 #include "query.h"
 #include "server.h"
+#include "ws_batch.h"
 
 #include <libwebsockets.h>
 #include <stdio.h>
@@ -26,6 +27,12 @@ _Static_assert(FRAME_HEADROOM >= LWS_PRE, "frames must leave LWS_PRE bytes for l
 #define WS_PROTOCOL_LIST_MAX 126
 /* Seconds a closing connection may take to flush its close frame before it is cut. */
 #define WS_CLOSE_GRACE_S 5
+/* The most frames, and bytes with their headers, one send() carries when several are queued
+ * (ws_write_batch). 16 frames take the system calls per delivery of a backed-up subscriber to a
+ * sixteenth; the byte bound caps what libwebsockets holds after a partial send (outside the queue's
+ * byte count and limit) at 16 KiB, or one bigger frame as before, and keeps the buffer fit for the stack. */
+#define WS_BATCH_FRAMES 16
+#define WS_BATCH_BYTES (16u * 1024u)
 
 static void ws_wake(struct conn *c)
 {
@@ -224,6 +231,50 @@ int ws_on_receive(struct lws *wsi, struct session *ss, const void *in, size_t le
                         lws_frame_is_binary(wsi), lws_remaining_packet_payload(wsi));
 }
 
+/* Whether frames may be framed here and batched: not when permessage-deflate may be active, as every
+ * message must then go through lws_write, which compresses it. It is offered only with --compress (a
+ * restart-only setting), and lws 4.1.6 has no query for whether one connection negotiated it
+ * (lws_set_extension_option with an option name it does not know crashes in strcmp), so with --compress
+ * no connection batches. */
+static bool ws_may_batch(const struct conn *c)
+{
+    return !c->srv->opt.compress;
+}
+
+/* Write the queue's head frame with lws_write (which frames it in the frame's headroom, and compresses
+ * it when permessage-deflate is on) and pop it. 0, or -1 when the connection failed. What the kernel
+ * does not take, libwebsockets keeps and sends before anything else (lws_issue_raw's buflist_out). */
+static int ws_write_one(struct lws *wsi, struct conn *c)
+{
+    struct frame *f = outq_peek(&c->q);
+    int n = lws_write(wsi, frame_data(f), f->len, f->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+    if (n < (int)f->len)
+        return -1;
+    conn_pop(c, true);
+    return 0;
+}
+
+/* Write up to WS_BATCH_FRAMES frames from the queue's head in one send(): framed here (ws_batch.h) into
+ * a buffer on this loop's stack and written as raw bytes, which libwebsockets sends as they are; pop
+ * them, counted and timed one by one as ws_write_one would. Fewer than two fit: ws_write_one. 0 or -1.
+ * Raw bytes are safe between frames: lws 4.1.6 completes a partial send (buflist_out) before any
+ * control frame or the next WRITEABLE, and sends pongs and the close frame only from its own
+ * POLLOUT handling, never in the middle of this callback's bytes. */
+static int ws_write_batch(struct lws *wsi, struct conn *c)
+{
+    unsigned char buf[LWS_PRE + WS_BATCH_BYTES];
+    size_t len;
+    uint32_t k = ws_batch_count(&c->q, WS_BATCH_BYTES, WS_BATCH_FRAMES, &len);
+    if (k < 2)
+        return ws_write_one(wsi, c);
+    ws_batch_fill(&c->q, k, buf + LWS_PRE);
+    if (lws_write(wsi, buf + LWS_PRE, len, LWS_WRITE_RAW) < (int)len)
+        return -1;
+    while (k--)
+        conn_pop(c, true);
+    return 0;
+}
+
 int ws_on_writable(struct lws *wsi, struct session *ss)
 {
     struct conn *c = ss->conn;
@@ -232,16 +283,13 @@ int ws_on_writable(struct lws *wsi, struct session *ss)
     if (c->closing)
         return -1; /* the close frame, with the reason set in ws_close, goes out now */
     /* WRITEABLE comes when the socket can take data and libwebsockets has nothing of its own left to
-     * send, so the first frame needs no check; lws_send_pipe_choked() costs a poll() system call (10 %
-     * of the server's time in tests/bench fanout), so it is asked only before the frames after it. */
-    struct frame *f;
+     * send, so the first write needs no check; lws_send_pipe_choked() costs a poll() system call (10 %
+     * of the server's time in tests/bench fanout), so it is asked only before the writes after it. */
     bool first = true;
-    while ((f = outq_peek(&c->q)) && (first || !lws_send_pipe_choked(wsi))) {
+    while (!outq_empty(&c->q) && (first || !lws_send_pipe_choked(wsi))) {
         first = false;
-        int n = lws_write(wsi, frame_data(f), f->len, f->binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
-        if (n < (int)f->len)
+        if ((c->q.count > 1 && ws_may_batch(c) ? ws_write_batch(wsi, c) : ws_write_one(wsi, c)) != 0)
             return -1;
-        conn_pop(c, true);
     }
     if (!outq_empty(&c->q))
         lws_callback_on_writable(wsi);
