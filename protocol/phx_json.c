@@ -427,6 +427,18 @@ static void put_value(struct writer *w, const json_t *v)
         put_json(w, v, 0);
 }
 
+int phx_json_dump(const json_t *v, struct phx_buf *out)
+{
+    struct writer w = {.buf = out, .mark = out ? out->len : 0, .err = 0};
+
+    if (!v || !out)
+        return PHX_E_INVAL;
+    put_json(&w, v, 0);
+    if (w.err)
+        out->len = w.mark;
+    return w.err;
+}
+
 /* The payload of a frame: a JSON value, or the reply object {"status":S,"response":R}. */
 struct payload {
     const json_t *json;

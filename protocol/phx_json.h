@@ -24,6 +24,11 @@
  * doubles instead of being refused (Phoenix accepts such numbers). New reference, or NULL with err. */
 json_t *phx_json_load(const char *data, size_t len, size_t flags, json_error_t *err);
 
+/* json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY)'s exact bytes appended to out (no NUL), without its
+ * per-call allocations: for JSON carried between servers (cluster envelopes). v borrowed. 0, or
+ * PHX_E_INVAL (v NULL, a cycle, a string that is not UTF-8) / PHX_E_NOMEM with nothing appended. */
+int phx_json_dump(const json_t *v, struct phx_buf *out);
+
 /* out: zeroed by the callee, then owns its storage (see phx_msg.h); release with phx_msg_cleanup. */
 int phx_decode_text(enum phx_vsn vsn, const char *data, size_t len, struct phx_msg *out);
 

@@ -633,6 +633,10 @@ Test(json_encode, errors_append_nothing)
     assert_untouched(&b);
     cr_assert_eq(phx_encode_reply(PHX_V1, NULL, NULL, "t", "ok", cyclic, &b), PHX_E_INVAL);
     assert_untouched(&b);
+    cr_assert_eq(phx_json_dump(cyclic, &b), PHX_E_INVAL);
+    assert_untouched(&b);
+    cr_assert_eq(phx_json_dump(NULL, &b), PHX_E_INVAL);
+    assert_untouched(&b);
     cr_assert_eq(phx_encode_reply(PHX_V2, NULL, NULL, "t", "ok", NULL, NULL), PHX_E_INVAL);
 
     json_array_clear(inner); /* break the cycle so both are freed */
@@ -782,6 +786,9 @@ Test(json_encode, values_match_jansson_dump)
         char frame[512];
         snprintf(frame, sizeof frame, "[null,null,\"t\",\"e\",%s]", want);
         assert_buf_str(&b, frame);
+        phx_buf_reset(&b);
+        cr_assert_eq(phx_json_dump(v, &b), 0, "%s", texts[i]);
+        assert_buf_str(&b, want);
         free(want);
         json_decref(v);
     }
@@ -798,6 +805,9 @@ Test(json_encode, values_match_jansson_dump)
     }
     json_t *built = json_pack("[f,f,f,o]", 1e21, 5e-324, -123.0, deep);
     char *want = json_dumps(built, JSON_COMPACT | JSON_ENCODE_ANY);
+    phx_buf_reset(&b);
+    cr_assert_eq(phx_json_dump(built, &b), 0);
+    assert_buf_str(&b, want);
     struct phx_msg m = {.topic = "t", .event = "e", .json = built};
     phx_buf_reset(&b);
     cr_assert_eq(phx_encode_text(PHX_V2, &m, &b), 0);
