@@ -28,11 +28,13 @@ _Static_assert(FRAME_HEADROOM >= LWS_PRE, "frames must leave LWS_PRE bytes for l
 /* Seconds a closing connection may take to flush its close frame before it is cut. */
 #define WS_CLOSE_GRACE_S 5
 /* The most frames, and bytes with their headers, one send() carries when several are queued
- * (ws_write_batch). 16 frames take the system calls per delivery of a backed-up subscriber to a
- * sixteenth; the byte bound caps what libwebsockets holds after a partial send (outside the queue's
- * byte count and limit) at 16 KiB, or one bigger frame as before, and keeps the buffer fit for the stack. */
+ * (ws_write_batch). Batching pays for small frames, where the system call costs more than the bytes:
+ * 16 frames take the calls per delivery of a backed-up subscriber to a sixteenth. Bigger frames go one
+ * per lws_write as before (no copy), because what libwebsockets holds after a partial send is outside
+ * the queue's byte count and limit: with 16 or 64 KiB batches of 8 KB ticks, readers that keep up on
+ * the second shard were closed as slow consumers more often (62_fault_slow_consumers). */
 #define WS_BATCH_FRAMES 16
-#define WS_BATCH_BYTES (16u * 1024u)
+#define WS_BATCH_BYTES (4u * 1024u)
 
 static void ws_wake(struct conn *c)
 {
