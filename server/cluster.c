@@ -43,6 +43,7 @@ struct cluster {
     uint64_t heartbeat_ms, expire_ms;
     uint64_t presence_seq;
     struct peer *peers;
+    size_t peer_nodes; /* other processes among peers (cluster_peer_count), recounted when peers change */
     struct phx_buf buf;
     struct cluster_stats stats;
 };
@@ -69,11 +70,14 @@ static void deliver_presence(void *arg, const char *topic, json_t *diff)
     pubsub_deliver_local(c->srv, &b);
 }
 
+static void recount_peers(struct cluster *c);
+
 static void peer_drop(struct cluster *c, struct peer *p)
 {
     tracker_drop_origin(c->srv->tracker, p->id, deliver_presence, c);
     HASH_DEL(c->peers, p);
     free(p);
+    recount_peers(c);
 }
 
 void cluster_destroy(struct cluster **cp)
@@ -95,6 +99,22 @@ void cluster_destroy(struct cluster **cp)
 static bool same_process(uint64_t a, uint64_t b)
 {
     return (a & ~SHARD_MASK) == (b & ~SHARD_MASK);
+}
+
+/* Count the other processes among the peers (a node's shards count once, this node's not at all). Run
+ * when the peer set changes, which is rare, so reading the count (every loop turn, metrics.c) is O(1). */
+static void recount_peers(struct cluster *c)
+{
+    size_t n = 0;
+    for (const struct peer *p = c->peers; p; p = p->hh.next) {
+        if (same_process(p->id, c->srv->node_id))
+            continue;
+        bool seen = false; /* another shard of a node already counted */
+        for (const struct peer *q = c->peers; q != p && !seen; q = q->hh.next)
+            seen = same_process(q->id, p->id);
+        n += !seen;
+    }
+    c->peer_nodes = n;
 }
 
 /* Encode e with this node's id and hand it to the carrier, with the payload's encoded frames when the
@@ -392,6 +412,7 @@ static int receive(struct cluster *c, const unsigned char *bytes, size_t len, st
             return ENV_E_NOMEM;
         p->id = e.origin;
         HASH_ADD(hh, c->peers, id, sizeof(p->id), p);
+        recount_peers(c);
     }
     p->last_seen_ms = now_ms;
     rc = 0;
@@ -494,14 +515,5 @@ const struct cluster_stats *cluster_stats(const struct cluster *c)
 
 size_t cluster_peer_count(const struct cluster *c)
 {
-    size_t n = 0;
-    for (const struct peer *p = c->peers; p; p = p->hh.next) {
-        if (same_process(p->id, c->srv->node_id))
-            continue;
-        bool seen = false; /* another shard of a node already counted */
-        for (const struct peer *q = c->peers; q != p && !seen; q = q->hh.next)
-            seen = same_process(q->id, p->id);
-        n += !seen;
-    }
-    return n;
+    return c->peer_nodes;
 }
