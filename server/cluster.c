@@ -159,6 +159,11 @@ static void send_json(struct cluster *c, enum envelope_kind kind, uint64_t seq, 
     free(text);
 }
 
+bool cluster_shares_frames(const struct cluster *c)
+{
+    return c->carrier.send_frames != NULL;
+}
+
 void cluster_on_local_broadcast(struct cluster *c, const struct broadcast *b)
 {
     struct envelope e = {.kind = ENV_BROADCAST, .flags = b->from ? ENV_FLAG_FROM : 0};

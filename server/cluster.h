@@ -17,6 +17,7 @@
 #define CINDER_CLUSTER_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,6 +66,9 @@ struct cluster *cluster_create(struct server *s, const struct cluster_carrier *c
 /* Drops every peer's presence entries (locally told as leaves) and frees. NULL-safe; *c = NULL. */
 void cluster_destroy(struct cluster **c);
 
+/* Whether the carrier hands a broadcast's encoded frames on (to the node's other shards): only then are
+ * they worth encoding for it. */
+bool cluster_shares_frames(const struct cluster *c);
 /* Called by pubsub / presence for local events. b and diff borrowed. */
 void cluster_on_local_broadcast(struct cluster *c, const struct broadcast *b);
 /* A local broadcast on a history topic: numbered by the cluster, then delivered here (and on every

@@ -107,8 +107,9 @@ long pubsub_broadcast(struct server *s, const struct broadcast *b)
     long n = deliver(s, b, enc);
     if (s->cluster) {
         /* The other shards queue these frames as they are: the V2 one (what phoenix.js speaks) is
-         * encoded even when no local subscriber needed it. */
-        if (!enc[PHX_V2] && (enc[PHX_V2] = encode_broadcast(s, PHX_V2, b)) && pol && pol->conflate_key)
+         * encoded for them even when no local subscriber needed it; Redis carries the payload only. */
+        if (!enc[PHX_V2] && cluster_shares_frames(s->cluster) &&
+            (enc[PHX_V2] = encode_broadcast(s, PHX_V2, b)) && pol && pol->conflate_key)
             enc[PHX_V2]->ckey = conflation_key(b, pol->conflate_key);
         struct broadcast with = *b;
         with.frames = enc;
