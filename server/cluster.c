@@ -43,8 +43,9 @@ struct cluster {
     uint64_t heartbeat_ms, expire_ms;
     uint64_t presence_seq;
     struct peer *peers;
-    size_t peer_nodes; /* other processes among peers (cluster_peer_count), recounted when peers change */
-    struct phx_buf buf;
+    size_t peer_nodes;   /* other processes among peers (cluster_peer_count), recounted when peers change */
+    struct phx_buf buf;  /* the envelope being sent */
+    struct phx_buf body; /* the body being sent (fill_body) */
     struct cluster_stats stats;
 };
 
@@ -59,6 +60,7 @@ struct cluster *cluster_create(struct server *s, const struct cluster_carrier *c
     c->heartbeat_ms = heartbeat_ms;
     c->expire_ms = expire_ms;
     phx_buf_init(&c->buf, 0);
+    phx_buf_init(&c->body, 0);
     return c;
 }
 
@@ -89,6 +91,7 @@ void cluster_destroy(struct cluster **cp)
     HASH_ITER(hh, c->peers, p, tmp)
     peer_drop(c, p);
     phx_buf_cleanup(&c->buf);
+    phx_buf_cleanup(&c->body);
     free(c);
     *cp = NULL;
 }
@@ -142,21 +145,35 @@ static void send_envelope(struct cluster *c, struct envelope *e)
     send_envelope_frames(c, e, NULL);
 }
 
+/* A body in c->body, valid until the next call: `skip` zero bytes, then v's compact JSON written by the
+ * codec's own writer (phx_json_dump: json_dumps' bytes without its allocations), or when v is NULL the
+ * bin_len bytes at bin. 0 or -1. */
+static int fill_body(struct cluster *c, size_t skip, const json_t *v, const void *bin, size_t bin_len)
+{
+    static const unsigned char zeros[8];
+    phx_buf_reset(&c->body);
+    if (skip > sizeof(zeros) || phx_buf_append(&c->body, zeros, skip) != 0)
+        return -1;
+    if (v)
+        return phx_json_dump(v, &c->body) == 0 ? 0 : -1;
+    return bin_len ? phx_buf_append(&c->body, bin, bin_len) : 0;
+}
+
 /* Send kind with a JSON body (borrowed; NULL for none). */
 static void send_json(struct cluster *c, enum envelope_kind kind, uint64_t seq, const char *topic,
                       json_t *body)
 {
     struct envelope e = {.kind = kind, .seq = seq};
     snprintf(e.topic, sizeof(e.topic), "%s", topic ? topic : "");
-    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    if (body && !text) {
-        c->stats.dropped++;
-        return;
+    if (body) {
+        if (fill_body(c, 0, body, NULL, 0) != 0) {
+            c->stats.dropped++;
+            return;
+        }
+        e.body = (const unsigned char *)phx_buf_data(&c->body);
+        e.body_len = c->body.len;
     }
-    e.body = (const unsigned char *)text;
-    e.body_len = text ? strlen(text) : 0;
     send_envelope(c, &e);
-    free(text);
 }
 
 bool cluster_shares_frames(const struct cluster *c)
@@ -173,22 +190,19 @@ void cluster_on_local_broadcast(struct cluster *c, const struct broadcast *b)
     }
     strcpy(e.topic, b->topic);
     strcpy(e.event, b->event);
-    char *text = NULL;
     if (b->json) {
-        text = json_dumps(b->json, JSON_COMPACT | JSON_ENCODE_ANY);
-        if (!text) {
+        if (fill_body(c, 0, b->json, NULL, 0) != 0) {
             c->stats.dropped++;
             return;
         }
-        e.body = (const unsigned char *)text;
-        e.body_len = strlen(text);
+        e.body = (const unsigned char *)phx_buf_data(&c->body);
+        e.body_len = c->body.len;
     } else {
         e.flags |= ENV_FLAG_BINARY;
         e.body = b->bin;
         e.body_len = b->bin_len;
     }
     send_envelope_frames(c, &e, b->frames);
-    free(text);
 }
 
 /* A history broadcast waiting for its number. */
@@ -248,10 +262,8 @@ static uint64_t local_epoch(struct cluster *c, const char *topic)
 void cluster_publish_sequenced(struct cluster *c, const struct broadcast *b)
 {
     struct pending_seq *p = calloc(1, sizeof(*p));
-    char *text = b->json ? json_dumps(b->json, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    if (!p || (b->json && !text) || !(p->topic = strdup(b->topic)) || !(p->event = strdup(b->event)) ||
+    if (!p || !(p->topic = strdup(b->topic)) || !(p->event = strdup(b->event)) ||
         (b->bin_len && !(p->bin = malloc(b->bin_len)))) {
-        free(text);
         if (p)
             pending_free(p);
         c->stats.dropped++;
@@ -271,22 +283,17 @@ void cluster_publish_sequenced(struct cluster *c, const struct broadcast *b)
         e.flags |= ENV_FLAG_BINARY;
     snprintf(e.topic, sizeof(e.topic), "%s", b->topic);
     snprintf(e.event, sizeof(e.event), "%s", b->event);
-    size_t plen = text ? strlen(text) : b->bin_len;
-    unsigned char *body = malloc(8 + plen);
+    /* The body: 8 bytes for the epoch, written by the carrier, then the payload. */
     int rc = -1;
-    if (body) {
-        memset(body, 0, 8); /* the epoch, written by the carrier */
-        memcpy(body + 8, text ? (const unsigned char *)text : b->bin, plen);
-        e.body = body;
-        e.body_len = 8 + plen;
+    if (fill_body(c, 8, b->json, b->bin, b->bin_len) == 0) {
+        e.body = (const unsigned char *)phx_buf_data(&c->body);
+        e.body_len = c->body.len;
         phx_buf_reset(&c->buf);
         if (envelope_encode(&e, &c->buf) == 0 && c->carrier.sequence)
             rc = c->carrier.sequence(c->carrier.ctx, b->topic, (const unsigned char *)phx_buf_data(&c->buf),
                                      c->buf.len, c->buf.len - e.body_len, local_epoch(c, b->topic),
                                      on_sequenced, p);
     }
-    free(body);
-    free(text);
     if (rc == 0) {
         c->stats.sent++;
         return;
