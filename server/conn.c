@@ -82,6 +82,8 @@ void conn_destroy(struct conn **cp)
     *cp = NULL;
     /* Going away: nothing more is queued for it, e.g. its own channels' presence leaves. */
     c->closing = true;
+    if (c->write_listed)
+        write_list_forget(&c->srv->writes, c);
     while (c->channels) {
         struct channel *ch = c->channels;
         channel_destroy(&ch, CH_EXIT_CLOSED);

@@ -83,6 +83,7 @@ struct conn {
     uint16_t close_code;
     uint16_t peer_close_code; /* the code of the peer's close frame, if it sent one first */
     bool closing;
+    bool write_listed; /* on the server's write list (write_list.h) */
 };
 
 /* New connection, registered with the server and subscribed to its socket id. user_id and socket_id

@@ -3,6 +3,7 @@
  * to the WebSocket transport (ws.c) or the HTTP side (http.c) in a line or two. A once-a-second timer
  * closes idle connections.
  */
+#define _GNU_SOURCE /* RUSAGE_THREAD */
 #include "endpoint.h"
 
 #include "bridge.h"
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 struct endpoint {
     struct lws_context *ctx;
@@ -32,6 +34,8 @@ struct endpoint {
     uint64_t drain_deadline_ms;
     struct endpoint_link link;   /* the rest of the node (all NULL when alone) */
     lws_sorted_usec_list_t tick; /* the cluster's heartbeat */
+    long waits;                  /* the loop thread's voluntary context switches, at the last turn's end */
+    bool waited;                 /* the last turn slept in poll(): the loop has no backlog */
 };
 
 /* The idle sweep runs every second, or every quarter of the idle timeout when that is shorter, so a
@@ -266,7 +270,18 @@ struct metrics_view *endpoint_other_views(struct lws *wsi, size_t *n)
 
 int endpoint_service(struct endpoint *ep)
 {
-    return lws_service(ep->ctx, 0) < 0 ? -1 : 0;
+    int rc = lws_service(ep->ctx, 0) < 0 ? -1 : 0;
+    struct rusage ru;
+    if (getrusage(RUSAGE_THREAD, &ru) == 0) {
+        ep->waited = ru.ru_nvcsw != ep->waits;
+        ep->waits = ru.ru_nvcsw;
+    }
+    return rc;
+}
+
+void endpoint_flush(struct endpoint *ep)
+{
+    ws_flush(ep->srv, ep->waited);
 }
 
 #define DRAIN_TICK_MS 100

@@ -57,6 +57,11 @@ struct metrics_view *endpoint_other_views(struct lws *wsi, size_t *n);
 /* Serve one turn of the event loop (it returns at the latest when a timer is due, or when woken).
  * 0, or -1 when the loop failed. */
 int endpoint_service(struct endpoint *ep);
+/* Write what this turn queued for WebSocket connections (ws_flush): at once when the turn began by
+ * sleeping in poll() (the loop has no backlog), else when each socket can take data, so that frames
+ * that keep coming while the loop is behind gather into fewer writes. Call after endpoint_service and
+ * after the loop's mail, from the loop's own thread. */
+void endpoint_flush(struct endpoint *ep);
 /* Make the loop return from its wait now (from a signal handler: it writes to lws's wake pipe). */
 void endpoint_wake(struct endpoint *ep);
 /* Shut down gracefully: refuse new connections (503 + Retry-After, ready answers 503) and close the

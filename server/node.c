@@ -143,6 +143,7 @@ static void *shard_main(void *arg)
             break;
         }
         mailbox_run(BOX(sh->node, sh->index), sh->srv);
+        endpoint_flush(sh->ep);
         publish_view(sh);
     }
     return NULL;

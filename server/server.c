@@ -73,6 +73,7 @@ struct server *server_create_shard(const struct options *opt, const struct socke
         return NULL;
     }
     phx_buf_init(&s->scratch, 0);
+    write_list_init(&s->writes);
     return s;
 }
 
@@ -90,6 +91,7 @@ void server_destroy(struct server **sp)
         admission_destroy(&s->adm);
     options_cleanup(&s->opt);
     phx_buf_cleanup(&s->scratch);
+    write_list_cleanup(&s->writes);
     lp_token_key_cleanup(&s->lp_token_key);
     free(s);
     *sp = NULL;

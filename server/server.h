@@ -12,6 +12,7 @@
 #include "options.h"
 #include "phx_buf.h"
 #include "topic_policy.h"
+#include "write_list.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -79,6 +80,7 @@ struct server {
     uint64_t node_id;                 /* random per process start; the low byte is the shard */
     struct phx_buf scratch;           /* encode buffer reused by every encode on this loop */
     struct conn *conns;               /* every live connection */
+    struct write_list writes;         /* connections to write at the end of the loop turn (ws.c) */
     struct channel *crashed;          /* handle_out failed: to end in router_end_crashed */
     size_t nconns;
     uint64_t next_conn_id;

@@ -11,6 +11,7 @@
 #include "query.h"
 #include "server.h"
 #include "ws_batch.h"
+#include "write_list.h"
 
 #include <libwebsockets.h>
 #include <stdio.h>
@@ -36,9 +37,14 @@ _Static_assert(FRAME_HEADROOM >= LWS_PRE, "frames must leave LWS_PRE bytes for l
 #define WS_BATCH_FRAMES 16
 #define WS_BATCH_BYTES (4u * 1024u)
 
+static bool ws_may_batch(const struct conn *c);
+
+/* Frames wait: write them at the end of this loop turn (ws_flush), or when the socket can take data
+ * where libwebsockets must do the writing (permessage-deflate: see ws_may_batch). */
 static void ws_wake(struct conn *c)
 {
-    lws_callback_on_writable(c->transport_handle);
+    if (!ws_may_batch(c) || write_list_add(&c->srv->writes, c) != 0)
+        lws_callback_on_writable(c->transport_handle);
 }
 
 static void ws_close(struct conn *c)
@@ -296,6 +302,37 @@ int ws_on_writable(struct lws *wsi, struct session *ss)
     if (!outq_empty(&c->q))
         lws_callback_on_writable(wsi);
     return 0;
+}
+
+/* Write c's queue now, from outside any callback of c's: what libwebsockets cannot send at once it
+ * keeps (buflist_out) and sends on POLLOUT before anything else, as for a partial write in
+ * WRITEABLE. Only when nothing of c's is still buffered there; the first write or batch only, the rest
+ * (a queue of more than a batch) on WRITEABLE. */
+static void ws_write_listed(struct conn *c)
+{
+    struct lws *wsi = c->transport_handle;
+    if (c->closing || outq_empty(&c->q))
+        return;
+    if (!lws_partial_buffered(wsi)) {
+        if ((c->q.count > 1 ? ws_write_batch(wsi, c) : ws_write_one(wsi, c)) != 0) {
+            /* the socket failed: libwebsockets closes it, and CLOSED destroys c, at its next turn */
+            lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            return;
+        }
+    }
+    if (!outq_empty(&c->q))
+        lws_callback_on_writable(wsi);
+}
+
+void ws_flush(struct server *s, bool now)
+{
+    struct conn *c;
+    while ((c = write_list_next(&s->writes))) {
+        if (now)
+            ws_write_listed(c);
+        else if (!c->closing)
+            lws_callback_on_writable(c->transport_handle);
+    }
 }
 
 void ws_on_peer_close(struct session *ss, const void *in, size_t len)
