@@ -10,6 +10,7 @@ sudo_cmd=""
 if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
 
 packages=(build-essential cmake pkg-config libwebsockets-dev libjansson-dev libhiredis-dev
+          libev-dev libwebsockets-evlib-ev # the epoll loop libwebsockets runs on (server/endpoint.c)
           libcriterion-dev libssl-dev uthash-dev redis-server curl
           clang libclang-rt-dev # clang and its sanitizer/libFuzzer runtimes: scripts/fuzz.sh
           libsystemd-dev        # sd_notify for the systemd unit (server/notify.c)
