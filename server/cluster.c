@@ -145,18 +145,21 @@ static void send_envelope(struct cluster *c, struct envelope *e)
     send_envelope_frames(c, e, NULL);
 }
 
-/* A body in c->body, valid until the next call: `skip` zero bytes, then v's compact JSON written by the
- * codec's own writer (phx_json_dump: json_dumps' bytes without its allocations), or when v is NULL the
- * bin_len bytes at bin. 0 or -1. */
-static int fill_body(struct cluster *c, size_t skip, const json_t *v, const void *bin, size_t bin_len)
+/* e's body in c->body, valid until the next call: `skip` zero bytes, then v's compact JSON written by
+ * the codec's own writer (phx_json_dump: json_dumps' bytes without its allocations), or when v is NULL
+ * the bin_len bytes at bin; e->body and e->body_len point at it. 0, or -1 when it cannot be written. */
+static int fill_body(struct cluster *c, struct envelope *e, size_t skip, const json_t *v, const void *bin,
+                     size_t bin_len)
 {
     static const unsigned char zeros[8];
     phx_buf_reset(&c->body);
     if (skip > sizeof(zeros) || phx_buf_append(&c->body, zeros, skip) != 0)
         return -1;
-    if (v)
-        return phx_json_dump(v, &c->body) == 0 ? 0 : -1;
-    return bin_len ? phx_buf_append(&c->body, bin, bin_len) : 0;
+    if (v ? phx_json_dump(v, &c->body) != 0 : bin_len && phx_buf_append(&c->body, bin, bin_len) != 0)
+        return -1;
+    e->body = (const unsigned char *)phx_buf_data(&c->body);
+    e->body_len = c->body.len;
+    return 0;
 }
 
 /* Send kind with a JSON body (borrowed; NULL for none). */
@@ -165,13 +168,9 @@ static void send_json(struct cluster *c, enum envelope_kind kind, uint64_t seq, 
 {
     struct envelope e = {.kind = kind, .seq = seq};
     snprintf(e.topic, sizeof(e.topic), "%s", topic ? topic : "");
-    if (body) {
-        if (fill_body(c, 0, body, NULL, 0) != 0) {
-            c->stats.dropped++;
-            return;
-        }
-        e.body = (const unsigned char *)phx_buf_data(&c->body);
-        e.body_len = c->body.len;
+    if (body && fill_body(c, &e, 0, body, NULL, 0) != 0) {
+        c->stats.dropped++;
+        return;
     }
     send_envelope(c, &e);
 }
@@ -191,12 +190,10 @@ void cluster_on_local_broadcast(struct cluster *c, const struct broadcast *b)
     strcpy(e.topic, b->topic);
     strcpy(e.event, b->event);
     if (b->json) {
-        if (fill_body(c, 0, b->json, NULL, 0) != 0) {
+        if (fill_body(c, &e, 0, b->json, NULL, 0) != 0) {
             c->stats.dropped++;
             return;
         }
-        e.body = (const unsigned char *)phx_buf_data(&c->body);
-        e.body_len = c->body.len;
     } else {
         e.flags |= ENV_FLAG_BINARY;
         e.body = b->bin;
@@ -285,9 +282,7 @@ void cluster_publish_sequenced(struct cluster *c, const struct broadcast *b)
     snprintf(e.event, sizeof(e.event), "%s", b->event);
     /* The body: 8 bytes for the epoch, written by the carrier, then the payload. */
     int rc = -1;
-    if (fill_body(c, 8, b->json, b->bin, b->bin_len) == 0) {
-        e.body = (const unsigned char *)phx_buf_data(&c->body);
-        e.body_len = c->body.len;
+    if (fill_body(c, &e, 8, b->json, b->bin, b->bin_len) == 0) {
         phx_buf_reset(&c->buf);
         if (envelope_encode(&e, &c->buf) == 0 && c->carrier.sequence)
             rc = c->carrier.sequence(c->carrier.ctx, b->topic, (const unsigned char *)phx_buf_data(&c->buf),

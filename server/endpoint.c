@@ -36,7 +36,7 @@ struct endpoint {
     struct endpoint_link link;   /* the rest of the node (all NULL when alone) */
     lws_sorted_usec_list_t tick; /* the cluster's heartbeat */
     long waits;                  /* the loop thread's voluntary context switches, at the last turn's end */
-    bool waited;                 /* the last turn slept in poll(): the loop has no backlog */
+    bool waited;                 /* the last turn slept in its wait: the loop has no backlog */
     struct ev_loop *loop;        /* owned: the libev loop lws runs on, or NULL on lws's own poll() loop */
 };
 

@@ -58,7 +58,7 @@ struct metrics_view *endpoint_other_views(struct lws *wsi, size_t *n);
  * 0, or -1 when the loop failed. */
 int endpoint_service(struct endpoint *ep);
 /* Write what this turn queued for WebSocket connections (ws_flush): at once when the turn began by
- * sleeping in poll() (the loop has no backlog), else when each socket can take data, so that frames
+ * sleeping in the loop's wait (the loop has no backlog), else when each socket can take data, so that frames
  * that keep coming while the loop is behind gather into fewer writes. Call after endpoint_service and
  * after the loop's mail, from the loop's own thread. */
 void endpoint_flush(struct endpoint *ep);

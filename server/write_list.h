@@ -3,7 +3,7 @@
  *
  * A transport that writes at the end of the turn (ws.c) lists a connection when its queue goes from
  * empty to non-empty, and takes them back in order once the turn's events are handled: one broadcast
- * to N subscribers then costs N writes, without N requests for POLLOUT and a poll() over every socket
+ * to N subscribers then costs N writes, without N requests for POLLOUT and another turn of the loop
  * to learn what is already known (a socket whose queue was empty can take a small frame).
  *
  *     write_list_add(&s->writes, c);          // c->write_listed is now true

@@ -283,6 +283,12 @@ static int ws_write_batch(struct lws *wsi, struct conn *c)
     return 0;
 }
 
+/* One write from the head of the queue: a batch when several frames wait and batching is allowed. */
+static int ws_write_next(struct lws *wsi, struct conn *c)
+{
+    return c->q.count > 1 && ws_may_batch(c) ? ws_write_batch(wsi, c) : ws_write_one(wsi, c);
+}
+
 int ws_on_writable(struct lws *wsi, struct session *ss)
 {
     struct conn *c = ss->conn;
@@ -296,7 +302,7 @@ int ws_on_writable(struct lws *wsi, struct session *ss)
     bool first = true;
     while (!outq_empty(&c->q) && (first || !lws_send_pipe_choked(wsi))) {
         first = false;
-        if ((c->q.count > 1 && ws_may_batch(c) ? ws_write_batch(wsi, c) : ws_write_one(wsi, c)) != 0)
+        if (ws_write_next(wsi, c) != 0)
             return -1;
     }
     if (!outq_empty(&c->q))
@@ -314,7 +320,7 @@ static void ws_write_listed(struct conn *c)
     if (c->closing || outq_empty(&c->q))
         return;
     if (!lws_partial_buffered(wsi)) {
-        if ((c->q.count > 1 ? ws_write_batch(wsi, c) : ws_write_one(wsi, c)) != 0) {
+        if (ws_write_next(wsi, c) != 0) {
             /* the socket failed: libwebsockets closes it, and CLOSED destroys c, at its next turn */
             lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
             return;
