@@ -9,14 +9,8 @@ import { Presence } from 'phoenix';
 
 import { broadcast } from './lib/http.mjs';
 import { connect, disconnect, joinOk, makeSocket, push } from './lib/phx.mjs';
-import { RedisServer } from './lib/redis.mjs';
-import { CinderServer } from './lib/server.mjs';
+import { CLUSTER_SHARDS as SHARDS, RedisServer } from './lib/redis.mjs';
 import { sleep, waitUntil } from './lib/util.mjs';
-
-// Two shards per node: each shard is a Redis subscriber of its own (and the shards' own carrier is
-// exercised alongside Redis).
-const SHARDS = 2;
-const CLUSTER_ARGS = ['--cluster-heartbeat', '200ms', '--cluster-expiry', '1500ms', '--shards', String(SHARDS)];
 
 describe('cluster through Redis', { timeout: 90_000 }, () => {
   const redis = new RedisServer();
@@ -25,13 +19,7 @@ describe('cluster through Redis', { timeout: 90_000 }, () => {
 
   before(async () => {
     await redis.start();
-    for (let i = 0; i < 3; i++) {
-      const n = new CinderServer(['--redis', redis.url, ...CLUSTER_ARGS]);
-      await n.start();
-      nodes.push(n);
-    }
-    // every node's bridge is up once a backend publish reaches all three
-    await waitUntil(async () => (await redis.publish('cinder:publish', '{"topic":"x:1","event":"e","payload":{}}')) === 3 * SHARDS, 5000, 'three subscribed nodes');
+    await redis.startNodes(3, [], nodes);
   });
 
   after(async () => {

@@ -17,34 +17,28 @@ import { broadcast } from './lib/http.mjs';
 import { connect, disconnect, joinOk, makeSocket } from './lib/phx.mjs';
 import { scrape, value } from './lib/prom.mjs';
 import { RedisServer } from './lib/redis.mjs';
-import { CinderServer, HOST } from './lib/server.mjs';
+import { HOST } from './lib/server.mjs';
 import { mapLimit, sleep, waitUntil } from './lib/util.mjs';
 
 const ON_A = 200;
 const ON_B = 20;
-const SHARDS = 2; // per node: each shard is a Redis subscriber of its own
-const CLUSTER_ARGS = ['--cluster-heartbeat', '200ms', '--cluster-expiry', '1500ms', '--connection-rate', '0', '--shards', String(SHARDS)];
 
 describe('kill -9 of a node', { timeout: 120_000 }, () => {
   const redis = new RedisServer();
   let A, B, lb;
+  const nodes = []; // as started, for the teardown
   const sockets = [];
 
   before(async () => {
     await redis.start();
-    A = new CinderServer(['--redis', redis.url, ...CLUSTER_ARGS]);
-    B = new CinderServer(['--redis', redis.url, ...CLUSTER_ARGS]);
-    await A.start();
-    await B.start();
-    await waitUntil(async () => (await redis.publish('cinder:publish', '{"topic":"x:1","event":"e","payload":{}}')) === 2 * SHARDS, 5000, 'both nodes on Redis');
+    [A, B] = await redis.startNodes(2, ['--connection-rate', '0'], nodes);
     lb = await balancer([A.port, B.port]);
   });
 
   after(async () => {
     await Promise.all(sockets.map((s) => disconnect(s)));
     await lb?.close();
-    if (A?.alive()) await A.stop();
-    await B?.stop();
+    for (const n of nodes) if (n.alive()) await n.stop();
     await redis.stop();
   });
 

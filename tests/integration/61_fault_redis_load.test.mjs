@@ -15,30 +15,24 @@ import { broadcast } from './lib/http.mjs';
 import { connect, disconnect, joinOk, makeSocket } from './lib/phx.mjs';
 import { scrape, value } from './lib/prom.mjs';
 import { RedisServer } from './lib/redis.mjs';
-import { CinderServer } from './lib/server.mjs';
 import { sleep, waitUntil } from './lib/util.mjs';
 
 const SUBS = 10;
-const SHARDS = 2; // per node: each shard is a Redis subscriber of its own
-const CLUSTER_ARGS = ['--cluster-heartbeat', '200ms', '--cluster-expiry', '1500ms', '--connection-rate', '0', '--shards', String(SHARDS)];
 
 describe('Redis killed and restarted under load', { timeout: 90_000 }, () => {
   const redis = new RedisServer();
   let A, B;
+  const nodes = []; // as started, for the teardown
   const sockets = [];
 
   before(async () => {
     await redis.start();
-    A = new CinderServer(['--redis', redis.url, ...CLUSTER_ARGS]);
-    B = new CinderServer(['--redis', redis.url, ...CLUSTER_ARGS]);
-    await A.start();
-    await B.start();
-    await waitUntil(async () => (await redis.publish('cinder:publish', '{"topic":"x:1","event":"e","payload":{}}')) === 2 * SHARDS, 5000, 'both nodes on Redis');
+    [A, B] = await redis.startNodes(2, ['--connection-rate', '0'], nodes);
   });
 
   after(async () => {
     await Promise.all(sockets.map((s) => disconnect(s)));
-    for (const n of [A, B]) if (n?.alive()) await n.stop();
+    for (const n of nodes) if (n.alive()) await n.stop();
     await redis.stop();
   });
 

@@ -4,8 +4,13 @@
 import { execFile, spawn } from 'node:child_process';
 import net from 'node:net';
 
-import { freePort, HOST } from './server.mjs';
-import { sleep, withTimeout } from './util.mjs';
+import { CinderServer, freePort, HOST } from './server.mjs';
+import { sleep, waitUntil, withTimeout } from './util.mjs';
+
+/** Shards per node in the cluster tests: each shard is a Redis subscriber of its own (and the shards'
+ * own carrier is exercised alongside Redis), so a publish reaches nodes x CLUSTER_SHARDS. */
+export const CLUSTER_SHARDS = 2;
+const CLUSTER_ARGS = ['--cluster-heartbeat', '200ms', '--cluster-expiry', '1500ms', '--shards', String(CLUSTER_SHARDS)];
 
 function canConnect(port) {
   return new Promise((resolve) => {
@@ -70,6 +75,20 @@ export class RedisServer {
       5000,
       'PUBLISH over RESP',
     );
+  }
+
+  /** Start `count` cinder nodes joined through this Redis (extra flags after the cluster ones), each
+   * pushed onto `nodes` once started (for the caller's teardown), and wait until every shard of every
+   * node is subscribed: a backend publish reaches count x CLUSTER_SHARDS. Resolves `nodes`. */
+  async startNodes(count, extra = [], nodes = []) {
+    for (let i = 0; i < count; i++) {
+      const n = new CinderServer(['--redis', this.url, ...CLUSTER_ARGS, ...extra]);
+      await n.start();
+      nodes.push(n);
+    }
+    const all = count * CLUSTER_SHARDS;
+    await waitUntil(async () => (await this.publish('cinder:publish', '{"topic":"x:1","event":"e","payload":{}}')) === all, 5000, `${count} nodes subscribed`);
+    return nodes;
   }
 
   /** PUBLISH channel message through redis-cli; resolves the number of receivers. */
