@@ -40,17 +40,21 @@ for b in build build-asan; do
 done
 
 # The load generator, for correctness only (benchmarks are scripts/bench.sh): its self-test, a short
-# fan-out and churn against the release build that must show no loss, duplicate or error, and a run with
-# stalled subscribers that must fail (the checker catches loss). One test.
+# fan-out (also on reader threads) and churn against the release build that must show no loss, duplicate
+# or error, and runs with stalled subscribers that must fail (the checker catches loss). One test.
 loadgen_smoke() {
     local lg=build/tests/bench/loadgen srv=build/server/cinder rc
     build/tests/bench/loadgen_selftest || return 1
     "$lg" fanout --spawn "$srv" -n 50 --rate 50 --duration 2 --floor-secs 0 --deadline 60 || return 1
     "$lg" fanout --spawn "$srv" -n 20 --rate 20 --duration 1 --floor-secs 0 --publisher ws --deadline 60 || return 1
+    "$lg" fanout --spawn "$srv" -n 50 --rate 50 --duration 1 --floor-secs 0 --readers 2 --deadline 60 || return 1
     "$lg" churn --spawn "$srv" -n 20 --duration 1 --deadline 60 || return 1
     "$lg" fanout --spawn "$srv" -n 10 --rate 20 --duration 1 --floor-secs 0 --drain 1 --stall 2 --deadline 60
     rc=$?
     [ "$rc" -eq 1 ] || { echo "a stalled run exited $rc, not 1"; return 1; }
+    "$lg" fanout --spawn "$srv" -n 10 --rate 20 --duration 1 --floor-secs 0 --drain 1 --stall 3 --readers 2 --deadline 60
+    rc=$?
+    [ "$rc" -eq 1 ] || { echo "a stalled run on reader threads exited $rc, not 1"; return 1; }
 }
 echo "== load generator smoke (build)"
 if loadgen_smoke >"$log/loadgen.txt" 2>&1; then

@@ -68,8 +68,10 @@ static void on_close(struct wsconn *c)
     wsconn_why(c, why, sizeof(why));
     int i = (int)c->idx;
     if (cs->ready[i] == CS_READY) {
+        pthread_mutex_lock(&cs->mu);
         cs->dropped++;
         note(cs, "dropped", i, why);
+        pthread_mutex_unlock(&cs->mu);
     } else if (cs->ready[i] == CS_SETUP) {
         cs->inflight--;
         if ((c->http_status == 503 || c->http_status == 429) && cs->attempts[i] < CONNSET_MAX_ATTEMPTS) {
@@ -135,6 +137,7 @@ int connset_open(struct connset *cs, uint64_t deadline_us)
     cs->started = cs->inflight = cs->ready_count = cs->failed = cs->dropped = cs->retries = 0;
     cs->rq_head = cs->rq_len = 0;
     cs->error[0] = '\0';
+    pthread_mutex_init(&cs->mu, NULL);
     lat_hist_init(&cs->setup_lat);
     if (!cs->c || !cs->ready || !cs->t_start || !cs->attempts || !cs->retry_q || !cs->retry_at) {
         snprintf(cs->error, sizeof(cs->error), "out of memory");
@@ -176,6 +179,7 @@ void connset_close(struct connset *cs)
     free(cs->attempts);
     free(cs->retry_q);
     free(cs->retry_at);
+    pthread_mutex_destroy(&cs->mu);
     cs->attempts = NULL;
     cs->retry_q = NULL;
     cs->retry_at = NULL;

@@ -5,6 +5,8 @@
  * Connection i connects from source address i % nsrc with token "<prefix><i>", and joins `topic` with
  * join_ref and ref "1". Once joined (or open, without a topic), every further text frame goes to the
  * mode's on_frame. A connection that closes after that counts as dropped; the first reason is kept.
+ * Once every connection is ready, they may be moved to reader threads (readers.h): a drop is then
+ * counted under the set's lock.
  * An upgrade answered 503 or 429 (admission control) is tried again after its Retry-After (1 s when
  * absent), at most CONNSET_MAX_ATTEMPTS times; the retries are counted.
  *
@@ -23,6 +25,7 @@
 #include "wsconn.h"
 
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #define CONNSET_MAX_ATTEMPTS 30
@@ -49,6 +52,7 @@ struct connset {
     uint64_t *retry_at;
     int rq_head, rq_len;
     int started, inflight, ready_count, failed, dropped, retries;
+    pthread_mutex_t mu;        /* dropped and error, once connections may be on several threads */
     struct lat_hist setup_lat; /* connect start to join reply */
     double setup_secs;
     char error[200]; /* the first failure or drop */

@@ -15,6 +15,11 @@
  * + stime of its /proc stat) is read just before the first publish and after the last delivery, so deliveries
  * per server-CPU-second compare with the floor measured at the start of the same run.
  *
+ * --readers K reads the subscribers on K threads of their own (readers.h; subscriber i on thread i % K),
+ * each counting in its own tally, merged at the end; 0 (the default) reads them on the publisher's
+ * thread. On a box where client and server share the cores, one reading thread is what the last
+ * delivery of a broadcast waits for.
+ *
  * --stall K makes K subscribers stop reading halfway through (their sockets leave the epoll set): a
  * check of the checker, whose run must end with loss reported and exit code 1.
  */
@@ -24,14 +29,25 @@
 #include "loadgen.h"
 #include "net.h"
 #include "proc.h"
+#include "readers.h"
 #include "seqmap.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum pub_status { PUB_UNSENT, PUB_SENT, PUB_OK, PUB_FAILED };
+
+/* What reading the subscribers counts: one per reader thread, or one read on the main thread. */
+struct tally {
+    struct lat_hist lat;       /* from the send timestamp in the payload */
+    struct lat_hist lat_sched; /* from the time the publish was due (a late publisher shows here) */
+    uint64_t deliveries, other_frames, bad_payloads;
+    /* read by the main thread while the readers run */
+    _Atomic uint64_t unique, last_delivery_us;
+};
 
 struct fanout {
     const struct lg_opts *o;
@@ -40,12 +56,11 @@ struct fanout {
     const char *topic, *event;
     uint64_t nseq;
     struct seqmap *maps;
-    uint8_t *status;           /* per sequence number: enum pub_status */
-    struct lat_hist lat;       /* from the send timestamp in the payload */
-    struct lat_hist lat_sched; /* from the time the publish was due (a late publisher shows here) */
-    struct lat_hist pub_rtt;   /* publish to its answer (202, or the push's reply) */
-    uint64_t *pub_sent_us;     /* per sequence number, for pub_rtt */
-    uint64_t deliveries, other_frames, bad_payloads, last_delivery_us;
+    uint8_t *status;         /* per sequence number: enum pub_status */
+    struct readers rs;       /* rs.k reader threads (0: the subscribers are read on this thread) */
+    struct tally *tallies;   /* rs.k of them, or 1 */
+    struct lat_hist pub_rtt; /* publish to its answer (202, or the push's reply) */
+    uint64_t *pub_sent_us;   /* per sequence number, for pub_rtt */
     /* publishing */
     struct httppub *pubs;
     int npubs;
@@ -54,7 +69,7 @@ struct fanout {
     uint64_t next_seq, pub_ok, pub_failed, pub_answered, pub_late, pub_lag_max_us;
     uint64_t fail_status, fail_conn; /* failed publishes: a non-2xx answer, no answer (connection lost) */
     int last_bad_status;
-    uint64_t last_send_us, last_answer_us, unique_total;
+    uint64_t last_send_us, last_answer_us;
     uint64_t t0_us;
     char pad[4096];
     size_t pad_len;
@@ -83,28 +98,75 @@ static uint64_t sched_us(const struct fanout *f, uint64_t seq)
     return f->t0_us + (uint64_t)((double)seq * 1e6 / f->o->rate);
 }
 
+/* Runs on the thread that reads c: touches only c's own seqmap and that thread's tally. */
 static void on_sub_frame(struct connset *cs, struct wsconn *c, const struct phx_frame *fr, uint64_t now)
 {
     struct fanout *f = cs->user;
+    struct tally *t = &f->tallies[f->rs.k ? c->idx % f->rs.k : 0];
     if (!phx_str_is(&fr->event, f->event)) {
         if (!phx_str_starts(&fr->event, "presence_") && !phx_str_is(&fr->topic, "phoenix"))
-            f->other_frames++;
+            t->other_frames++;
         return;
     }
     uint64_t seq, sent;
     if (phx_payload_u64(fr->payload, fr->payload_len, "s", &seq) != 0 ||
         phx_payload_u64(fr->payload, fr->payload_len, "t", &sent) != 0) {
-        f->bad_payloads++;
+        t->bad_payloads++;
         return;
     }
-    f->deliveries++;
-    f->last_delivery_us = now;
+    t->deliveries++;
+    atomic_store_explicit(&t->last_delivery_us, now, memory_order_relaxed);
     if (seqmap_mark(&f->maps[c->idx], seq) == SEQ_NEW) {
-        f->unique_total++;
+        atomic_fetch_add_explicit(&t->unique, 1, memory_order_relaxed);
         uint64_t due = sched_us(f, seq);
-        lat_hist_add(&f->lat, now >= sent ? now - sent : 0);
-        lat_hist_add(&f->lat_sched, now >= due ? now - due : 0);
+        lat_hist_add(&t->lat, now >= sent ? now - sent : 0);
+        lat_hist_add(&t->lat_sched, now >= due ? now - due : 0);
     }
+}
+
+static unsigned ntallies(const struct fanout *f)
+{
+    return f->rs.k ? f->rs.k : 1;
+}
+
+/* Unique deliveries so far, and the time of the latest, over every tally (while the readers run). */
+static uint64_t unique_so_far(const struct fanout *f)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < ntallies(f); i++)
+        n += atomic_load_explicit(&f->tallies[i].unique, memory_order_relaxed);
+    return n;
+}
+
+static uint64_t last_delivery(const struct fanout *f)
+{
+    uint64_t last = 0;
+    for (unsigned i = 0; i < ntallies(f); i++) {
+        uint64_t t = atomic_load_explicit(&f->tallies[i].last_delivery_us, memory_order_relaxed);
+        if (t > last)
+            last = t;
+    }
+    return last;
+}
+
+/* Heartbeats for the subscribers reader r reads (on its thread). */
+static void reader_tick(struct reader *r, uint64_t now)
+{
+    struct fanout *f = r->rs->user;
+    uint64_t hb = (uint64_t)(f->o->heartbeat * 1e6);
+    for (int i = (int)r->index; i < f->cs.n; i += (int)r->rs->k)
+        wsconn_heartbeat_if_due(&f->cs.c[i], now, hb);
+}
+
+/* Hands subscriber i to reader thread i % k and starts the threads. 0 or -1. */
+static int start_readers(struct fanout *f)
+{
+    if (f->rs.k == 0)
+        return 0;
+    for (int i = 0; i < f->cs.n; i++)
+        if (wsconn_move(&f->cs.c[i], &f->rs.r[(unsigned)i % f->rs.k].loop) != 0)
+            return -1;
+    return readers_start(&f->rs);
 }
 
 static void settle_publish(struct fanout *f, uint64_t seq, bool ok)
@@ -211,7 +273,7 @@ static bool publish_due(struct fanout *f, uint64_t now)
         f->next_seq++;
         if (f->next_seq == f->nseq / 2)
             for (int i = 0; i < f->o->stall && i < f->cs.n; i++)
-                lg_loop_del(&f->loop, &f->cs.c[i].sock);
+                lg_loop_del(f->cs.c[i].loop, &f->cs.c[i].sock);
         now = lg_now_us();
     }
     return false;
@@ -280,13 +342,14 @@ static void run_until_delivered(struct fanout *f, const struct target *t, uint64
         bool sending = f->next_seq < f->nseq && now < send_end, blocked = false;
         if (sending)
             blocked = publish_due(f, now);
-        if (!sending && f->pub_answered == f->next_seq && f->unique_total >= f->pub_ok * (uint64_t)f->cs.n)
+        if (!sending && f->pub_answered == f->next_seq && unique_so_far(f) >= f->pub_ok * (uint64_t)f->cs.n)
             break; /* everything accepted arrived everywhere */
-        uint64_t progress = f->last_delivery_us > f->last_answer_us ? f->last_delivery_us : f->last_answer_us;
+        uint64_t last = last_delivery(f), progress = last > f->last_answer_us ? last : f->last_answer_us;
         if (!sending && now > progress + drain_us && now > f->last_send_us + drain_us)
             break; /* nothing more is coming */
         if (now - last_hb > 1000000) {
-            connset_heartbeat(&f->cs, now, hb);
+            if (f->rs.k == 0) /* else each reader sends its own subscribers' */
+                connset_heartbeat(&f->cs, now, hb);
             if (f->o->publisher == LG_PUB_WS)
                 wsconn_heartbeat_if_due(&f->pubws, now, hb);
             last_hb = now;
@@ -308,9 +371,13 @@ static void run_until_delivered(struct fanout *f, const struct target *t, uint64
 
 static void print_results(const struct fanout *f, json_t *j)
 {
-    printf("fanout: %d subscribers x %.0f msg/s x %.1f s, %d-byte payload, %s publisher, topic %s\n", f->cs.n,
+    printf("fanout: %d subscribers x %.0f msg/s x %.1f s, %d-byte payload, %s publisher, topic %s, ", f->cs.n,
            f->o->rate, f->o->duration, f->o->size, f->o->publisher == LG_PUB_HTTP ? "HTTP" : "WebSocket",
            f->topic);
+    if (f->rs.k)
+        printf("read on %u threads\n", f->rs.k);
+    else
+        printf("read on the publisher's thread\n");
     printf("  %-40s %s\n", "published (accepted)", json_string_value(json_object_get(j, "published_text")));
     printf("  %-40s %lld of %lld expected, %.0f/s\n", "deliveries",
            (long long)json_integer_value(json_object_get(j, "deliveries")),
@@ -369,8 +436,6 @@ int mode_fanout(const struct lg_opts *o, struct target *t)
     f->pad_len = sizeof(f->pad);
     memset(f->pad, 'x', sizeof(f->pad));
     f->nseq = (uint64_t)ceil(o->rate * o->duration);
-    lat_hist_init(&f->lat);
-    lat_hist_init(&f->lat_sched);
     lat_hist_init(&f->pub_rtt);
     if (f->nseq == 0 || o->size > 4000) {
         fprintf(stderr, "loadgen: fanout needs --rate x --duration >= 1 and --size <= 4000\n");
@@ -393,8 +458,15 @@ int mode_fanout(const struct lg_opts *o, struct target *t)
     f->maps = calloc((size_t)o->conns, sizeof(*f->maps));
     f->status = calloc((size_t)f->nseq, 1);
     f->pub_sent_us = calloc((size_t)f->nseq, sizeof(*f->pub_sent_us));
-    if (!f->maps || !f->status || !f->pub_sent_us || lg_loop_init(&f->loop) != 0)
+    f->rs = (struct readers){.k = (unsigned)o->readers, .tick = reader_tick, .user = f};
+    f->tallies = calloc(ntallies(f), sizeof(*f->tallies));
+    if (!f->maps || !f->status || !f->pub_sent_us || !f->tallies || lg_loop_init(&f->loop) != 0 ||
+        readers_init(&f->rs) != 0)
         goto out;
+    for (unsigned i = 0; i < ntallies(f); i++) {
+        lat_hist_init(&f->tallies[i].lat);
+        lat_hist_init(&f->tallies[i].lat_sched);
+    }
     for (int i = 0; i < o->conns; i++)
         if (seqmap_init(&f->maps[i], f->nseq) != 0)
             goto out;
@@ -425,7 +497,7 @@ int mode_fanout(const struct lg_opts *o, struct target *t)
     /* Let set-up traffic (presence on a room) drain before measuring. */
     for (uint64_t end = lg_now_us() + (uint64_t)(o->settle * 1e6); lg_now_us() < end;)
         lg_loop_poll(&f->loop, 10000);
-    f->other_frames = 0;
+    f->tallies[0].other_frames = 0; /* the readers have not started: all set-up frames counted here */
     if (!ws && setup_publisher(f, &t->addr, lg_now_us() + 10 * 1000000ull) != 0) {
         fprintf(stderr, "loadgen: the HTTP publishers could not connect\n");
         goto out;
@@ -433,23 +505,40 @@ int mode_fanout(const struct lg_opts *o, struct target *t)
 
     double su0 = 0, ss0 = 0, su1 = 0, ss1 = 0, c0 = self_cpu_seconds();
     bool have_cpu = t->pid > 0 && proc_cpu_seconds(t->pid, &su0, &ss0) == 0;
-    f->t0_us = lg_now_us();
+    /* The schedule starts once the reader threads run: they read t0_us, set before they start. */
+    f->t0_us = lg_now_us() + 2000;
+    if (start_readers(f) != 0) {
+        fprintf(stderr, "loadgen: the reader threads could not start\n");
+        goto out;
+    }
     uint64_t send_end = f->t0_us + (uint64_t)((o->duration + (o->duration > 10 ? o->duration : 10)) * 1e6);
     run_until_delivered(f, t, send_end, send_end + (uint64_t)((o->drain + 30) * 1e6));
     uint64_t t1 = lg_now_us();
+    readers_stop(&f->rs);
     have_cpu = have_cpu && proc_cpu_seconds(t->pid, &su1, &ss1) == 0;
     double client_cpu = self_cpu_seconds() - c0;
     uint64_t unanswered = f->next_seq - f->pub_answered, unsent = f->nseq - f->next_seq;
     for (uint64_t s = 0; s < f->nseq; s++) /* still unanswered at the end: failed */
         settle_publish(f, s, false);
 
+    /* the readers are stopped: their tallies merge into the first */
+    struct tally *sum = &f->tallies[0];
+    for (unsigned i = 1; i < ntallies(f); i++) {
+        struct tally *r = &f->tallies[i];
+        lat_hist_merge(&sum->lat, &r->lat);
+        lat_hist_merge(&sum->lat_sched, &r->lat_sched);
+        sum->deliveries += r->deliveries;
+        sum->other_frames += r->other_frames;
+        sum->bad_payloads += r->bad_payloads;
+    }
+    uint64_t last_us = last_delivery(f);
     uint64_t lost = count_lost(f), dups = 0, oor = 0, unique = 0;
     for (int i = 0; i < o->conns; i++) {
         dups += f->maps[i].dups;
         oor += f->maps[i].out_of_range;
         unique += f->maps[i].unique;
     }
-    double span = (double)((f->last_delivery_us > f->t0_us ? f->last_delivery_us : t1) - f->t0_us) / 1e6;
+    double span = (double)((last_us > f->t0_us ? last_us : t1) - f->t0_us) / 1e6;
     double scpu = (su1 - su0) + (ss1 - ss0);
     double per_cpu = have_cpu && scpu > 0 ? (double)unique / scpu : 0;
     long rss = 0;
@@ -472,28 +561,30 @@ int mode_fanout(const struct lg_opts *o, struct target *t)
         "mode", "fanout", "label", o->label ? o->label : "fanout", "subs", o->conns, "rate", o->rate,
         "duration_s", o->duration, "size", o->size, "publisher", o->publisher == LG_PUB_HTTP ? "http" : "ws",
         "topic", f->topic, "published", (json_int_t)f->pub_ok, "pub_failed", (json_int_t)f->pub_failed,
-        "deliveries", (json_int_t)f->deliveries, "unique", (json_int_t)unique, "expected",
+        "deliveries", (json_int_t)sum->deliveries, "unique", (json_int_t)unique, "expected",
         (json_int_t)(f->pub_ok * (uint64_t)o->conns), "lost", (json_int_t)lost, "dups", (json_int_t)dups,
-        "out_of_range", (json_int_t)oor, "other_frames", (json_int_t)f->other_frames, "bad_payloads",
-        (json_int_t)f->bad_payloads, "deliveries_per_s", span > 0 ? (double)unique / span : 0.0, "latency_us",
-        lg_lat_json(&f->lat), "latency_from_due_us", lg_lat_json(&f->lat_sched), "publish_rtt_us",
-        lg_lat_json(&f->pub_rtt), "server_cpu_s", scpu, "server_user_s", su1 - su0, "server_sys_s", ss1 - ss0,
-        "deliveries_per_server_cpu_s", per_cpu, "floor_writes_per_cpu_s", fl.writes_per_cpu_s, "frame_bytes",
-        (int)frame_bytes, "floor_ratio", fl.writes_per_cpu_s > 0 ? per_cpu / fl.writes_per_cpu_s : 0.0,
-        "client_cpu_s", client_cpu, "setup_s", f->cs.setup_secs, "pub_late", (json_int_t)f->pub_late,
-        "pub_lag_max_us", (json_int_t)f->pub_lag_max_us, "server_rss_kib", (json_int_t)rss, "wall_s",
+        "out_of_range", (json_int_t)oor, "other_frames", (json_int_t)sum->other_frames, "bad_payloads",
+        (json_int_t)sum->bad_payloads, "deliveries_per_s", span > 0 ? (double)unique / span : 0.0,
+        "latency_us", lg_lat_json(&sum->lat), "latency_from_due_us", lg_lat_json(&sum->lat_sched),
+        "publish_rtt_us", lg_lat_json(&f->pub_rtt), "server_cpu_s", scpu, "server_user_s", su1 - su0,
+        "server_sys_s", ss1 - ss0, "deliveries_per_server_cpu_s", per_cpu, "floor_writes_per_cpu_s",
+        fl.writes_per_cpu_s, "frame_bytes", (int)frame_bytes, "floor_ratio",
+        fl.writes_per_cpu_s > 0 ? per_cpu / fl.writes_per_cpu_s : 0.0, "client_cpu_s", client_cpu, "setup_s",
+        f->cs.setup_secs, "pub_late", (json_int_t)f->pub_late, "pub_lag_max_us",
+        (json_int_t)f->pub_lag_max_us, "server_rss_kib", (json_int_t)rss, "wall_s",
         (double)(t1 - f->t0_us) / 1e6, "published_text", pubtext);
     if (!j)
         goto out;
     print_results(f, j);
-    bool wrong = lost || dups || oor || f->bad_payloads || f->pub_failed || f->pub_ok == 0 || f->cs.dropped ||
-                 !target_alive(t);
+    bool wrong = lost || dups || oor || sum->bad_payloads || f->pub_failed || f->pub_ok == 0 ||
+                 f->cs.dropped || !target_alive(t);
     if (f->cs.dropped)
         printf("  dropped subscribers: %d (%s)\n", f->cs.dropped, f->cs.error);
     if (!target_alive(t))
         printf("  the server is gone\n");
     if (f->last_bad_status)
         printf("  last non-2xx answer to a publish: %d\n", f->last_bad_status);
+    json_object_set_new(j, "readers", json_integer((json_int_t)f->rs.k));
     json_object_set_new(j, "dropped", json_integer(f->cs.dropped));
     json_object_set_new(j, "setup_retries", json_integer(f->cs.retries));
     json_object_set_new(j, "unsent", json_integer((json_int_t)unsent));
@@ -505,6 +596,7 @@ int mode_fanout(const struct lg_opts *o, struct target *t)
     lg_print_json(j);
     rc = wrong ? LG_EXIT_WRONG : LG_EXIT_OK;
 out:
+    readers_stop(&f->rs); /* before the sockets they read are closed */
     connset_close(&f->cs);
     if (o->publisher == LG_PUB_WS && f->pubws.loop)
         wsconn_cleanup(&f->pubws);
@@ -516,6 +608,8 @@ out:
     free(f->maps);
     free(f->status);
     free(f->pub_sent_us);
+    readers_cleanup(&f->rs);
+    free(f->tallies);
     if (f->loop.rbuf)
         lg_loop_cleanup(&f->loop);
     free(f);

@@ -94,7 +94,9 @@ static void usage(FILE *to)
                 "         --publisher http|ws  --publishers K  --hold S  --settle S  --drain S\n"
                 "         --floor-secs S (fanout; 0 skips)  --heartbeat S  --window N  --src-addrs N\n"
                 "         --deadline S (hard limit; default from the other durations)  --label NAME\n"
-                "         --stall K (fanout: K subscribers stop reading halfway; the run must then fail)\n");
+                "         --stall K (fanout: K subscribers stop reading halfway; the run must then fail)\n"
+                "         --readers K (fanout: K threads read the subscribers; 0, the default: the\n"
+                "         publisher's thread)\n");
 }
 
 /* Per-mode defaults for whatever the flags left unset (negative). */
@@ -155,29 +157,18 @@ int main(int argc, char **argv)
         return LG_EXIT_USAGE;
     }
     static const struct option longopts[] = {
-        {"host", required_argument, NULL, 'H'},
-        {"port", required_argument, NULL, 'p'},
-        {"server-pid", required_argument, NULL, 'P'},
-        {"spawn", required_argument, NULL, 'S'},
-        {"conns", required_argument, NULL, 'n'},
-        {"subs", required_argument, NULL, 'n'},
-        {"rate", required_argument, NULL, 'r'},
-        {"duration", required_argument, NULL, 'd'},
-        {"hold", required_argument, NULL, 'o'},
-        {"drain", required_argument, NULL, 'D'},
-        {"settle", required_argument, NULL, 's'},
-        {"floor-secs", required_argument, NULL, 'F'},
-        {"heartbeat", required_argument, NULL, 'b'},
-        {"deadline", required_argument, NULL, 'X'},
-        {"size", required_argument, NULL, 'z'},
-        {"publisher", required_argument, NULL, 'u'},
-        {"publishers", required_argument, NULL, 'U'},
-        {"topic", required_argument, NULL, 't'},
-        {"window", required_argument, NULL, 'w'},
-        {"src-addrs", required_argument, NULL, 'A'},
-        {"label", required_argument, NULL, 'L'},
-        {"stall", required_argument, NULL, 'T'},
-        {NULL, 0, NULL, 0},
+        {"host", required_argument, NULL, 'H'},       {"port", required_argument, NULL, 'p'},
+        {"server-pid", required_argument, NULL, 'P'}, {"spawn", required_argument, NULL, 'S'},
+        {"conns", required_argument, NULL, 'n'},      {"subs", required_argument, NULL, 'n'},
+        {"rate", required_argument, NULL, 'r'},       {"duration", required_argument, NULL, 'd'},
+        {"hold", required_argument, NULL, 'o'},       {"drain", required_argument, NULL, 'D'},
+        {"settle", required_argument, NULL, 's'},     {"floor-secs", required_argument, NULL, 'F'},
+        {"heartbeat", required_argument, NULL, 'b'},  {"deadline", required_argument, NULL, 'X'},
+        {"size", required_argument, NULL, 'z'},       {"publisher", required_argument, NULL, 'u'},
+        {"publishers", required_argument, NULL, 'U'}, {"topic", required_argument, NULL, 't'},
+        {"window", required_argument, NULL, 'w'},     {"src-addrs", required_argument, NULL, 'A'},
+        {"label", required_argument, NULL, 'L'},      {"stall", required_argument, NULL, 'T'},
+        {"readers", required_argument, NULL, 'R'},    {NULL, 0, NULL, 0},
     };
     optind = 2;
     int ch;
@@ -249,6 +240,13 @@ int main(int argc, char **argv)
             break;
         case 'T':
             o.stall = atoi(optarg);
+            break;
+        case 'R':
+            o.readers = atoi(optarg);
+            if (o.readers < 0 || o.readers > 64) {
+                fprintf(stderr, "loadgen: --readers is 0..64\n");
+                return LG_EXIT_USAGE;
+            }
             break;
         default:
             usage(stderr);

@@ -45,8 +45,9 @@ struct lg_opts {
     enum lg_publisher publisher;
     int publishers; /* HTTP publisher connections */
     const char *topic;
-    int window; /* connects or joins in flight */
-    int stall;  /* fanout: this many subscribers stop reading halfway (proves loss is detected) */
+    int window;  /* connects or joins in flight */
+    int stall;   /* fanout: this many subscribers stop reading halfway (proves loss is detected) */
+    int readers; /* fanout: threads reading the subscribers (0: the publisher's thread) */
 };
 
 /* Each mode: runs, prints, returns an LG_EXIT_* code. t is the server (already started or given). */

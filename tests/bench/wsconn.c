@@ -88,6 +88,17 @@ int wsconn_start(struct wsconn *c, struct lg_loop *l, const struct sockaddr_in *
     return 0;
 }
 
+int wsconn_move(struct wsconn *c, struct lg_loop *l)
+{
+    if (c->state == WSC_CLOSED || c->loop == l)
+        return 0;
+    lg_loop_del(c->loop, &c->sock);
+    c->loop = l;
+    uint32_t ev = (c->state == WSC_CONNECTING ? 0 : EPOLLIN) |
+                  (c->state == WSC_CONNECTING || c->out_len ? EPOLLOUT : 0);
+    return lg_loop_add(l, &c->sock, ev) == 0 ? 0 : -errno;
+}
+
 /* Writes what is queued; EPOLLOUT stays on while something is left. 0 or -errno. */
 static int flush(struct wsconn *c)
 {

@@ -56,6 +56,10 @@ struct wsconn {
 int wsconn_start(struct wsconn *c, struct lg_loop *l, const struct sockaddr_in *dst, unsigned i,
                  unsigned nsrc, const char *path);
 
+/* Moves c to loop l (another thread's, readers.h): from then on only l's thread may use c. 0, or -errno
+ * (c is then watched by no loop; it is still closed by wsconn_cleanup). */
+int wsconn_move(struct wsconn *c, struct lg_loop *l);
+
 /* Sends one text message (copied). 0, or -1 when the connection is not open or memory ran out. */
 int wsconn_send_text(struct wsconn *c, const char *text, size_t len);
 
