@@ -285,12 +285,7 @@ void conn_pop(struct conn *c, bool written)
             metrics_observe_latency(st, k, server_now_us() - f->created_us);
     }
     st->queue_bytes -= f->len;
-    outq_pop(&c->q);
-    /* Drained: return the ring too (outq keeps a small one), so an idle connection holds no queue
-     * memory. 48 bytes of every idle connection; a ring from the thread's cache when the next frame
-     * comes. */
-    if (outq_empty(&c->q))
-        outq_cleanup(&c->q);
+    outq_pop(&c->q); /* a drained queue returns its ring: an idle connection holds no queue memory */
 }
 
 void conn_on_peer_close(struct conn *c, uint16_t code)

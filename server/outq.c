@@ -1,14 +1,15 @@
 /*
- * outq.c: a growable ring of frame references (see outq.h).
+ * outq.c: a lone frame in place, else a growable ring of frame references (see outq.h).
  *
- * Invariants: count <= cap; bytes == sum of the queued frames' len; ring == NULL iff cap == 0.
+ * Invariants: cap == 0: count <= 1 and `one` is the frame (NULL when empty); cap > 0: count <= cap and
+ * ring is owned. bytes == sum of the queued frames' len. An empty queue has no ring.
  */
 #include "outq.h"
 
 #include <stdlib.h>
 
-/* Rings up to this size are kept when the queue drains; bigger ones are returned to the allocator. */
-#define OUTQ_KEEP_CAP 4
+/* The first ring's size, when a second frame comes; it doubles from there. */
+#define OUTQ_FIRST_CAP 4
 
 void outq_init(struct outq *q)
 {
@@ -17,17 +18,26 @@ void outq_init(struct outq *q)
     q->bytes = 0;
 }
 
+/* The i-th oldest frame's place (i < count). */
+static struct frame **outq_slot(const struct outq *q, uint32_t i)
+{
+    if (!q->cap)
+        return (struct frame **)&q->one;
+    return &q->ring[(q->head + i) % q->cap];
+}
+
 static int outq_grow(struct outq *q)
 {
-    uint32_t ncap = q->cap ? q->cap * 2 : OUTQ_KEEP_CAP;
+    uint32_t ncap = q->cap ? q->cap * 2 : OUTQ_FIRST_CAP;
     if (ncap < q->cap)
         return -1;
     struct frame **nring = malloc(sizeof(*nring) * ncap);
     if (!nring)
         return -1;
     for (uint32_t i = 0; i < q->count; i++)
-        nring[i] = q->ring[(q->head + i) % q->cap];
-    free(q->ring);
+        nring[i] = *outq_slot(q, i);
+    if (q->cap)
+        free(q->ring);
     q->ring = nring;
     q->head = 0;
     q->cap = ncap;
@@ -36,50 +46,51 @@ static int outq_grow(struct outq *q)
 
 int outq_push(struct outq *q, struct frame *f)
 {
-    if (q->count == q->cap && outq_grow(q) != 0)
+    if (q->count == (q->cap ? q->cap : 1) && outq_grow(q) != 0)
         return -1;
     frame_ref(f);
-    q->ring[(q->head + q->count) % q->cap] = f;
     q->count++;
+    *outq_slot(q, q->count - 1) = f;
     q->bytes += f->len;
     return 0;
 }
 
 struct frame *outq_peek(const struct outq *q)
 {
-    return q->count ? q->ring[q->head] : NULL;
+    return q->count ? *outq_slot(q, 0) : NULL;
 }
 
 struct frame *outq_at(const struct outq *q, uint32_t i)
 {
-    return i < q->count ? q->ring[(q->head + i) % q->cap] : NULL;
+    return i < q->count ? *outq_slot(q, i) : NULL;
+}
+
+/* After the last frame left: no ring, nothing held. */
+static void outq_drained(struct outq *q)
+{
+    if (q->cap)
+        free(q->ring);
+    outq_init(q);
 }
 
 void outq_pop(struct outq *q)
 {
     if (!q->count)
         return;
-    struct frame *f = q->ring[q->head];
-    q->bytes -= f->len;
-    frame_unref(&f);
-    q->head = (q->head + 1) % q->cap;
-    q->count--;
-    if (!q->count) {
-        q->head = 0;
-        if (q->cap > OUTQ_KEEP_CAP) {
-            free(q->ring);
-            q->ring = NULL;
-            q->cap = 0;
-        }
-    }
+    struct frame **slot = outq_slot(q, 0);
+    q->bytes -= (*slot)->len;
+    frame_unref(slot);
+    if (q->cap)
+        q->head = (q->head + 1) % q->cap;
+    if (!--q->count)
+        outq_drained(q);
 }
 
 void outq_cleanup(struct outq *q)
 {
     while (q->count)
         outq_pop(q);
-    free(q->ring);
-    outq_init(q);
+    outq_drained(q);
 }
 
 bool outq_replace(struct outq *q, struct frame *f, long *delta)
@@ -88,7 +99,7 @@ bool outq_replace(struct outq *q, struct frame *f, long *delta)
         return false;
     /* newest first: a key queued twice (not possible once conflating) would keep the later place */
     for (uint32_t i = q->count; i-- > 0;) {
-        struct frame **slot = &q->ring[(q->head + i) % q->cap];
+        struct frame **slot = outq_slot(q, i);
         if ((*slot)->ckey != f->ckey)
             continue;
         *delta = (long)f->len - (long)(*slot)->len;
@@ -104,8 +115,7 @@ bool outq_replace(struct outq *q, struct frame *f, long *delta)
 bool outq_drop_oldest_broadcast(struct outq *q, size_t *len)
 {
     for (uint32_t i = 0; i < q->count; i++) {
-        uint32_t at = (q->head + i) % q->cap;
-        struct frame *f = q->ring[at];
+        struct frame *f = *outq_slot(q, i);
         if (!f->broadcast)
             continue;
         *len = f->len;
@@ -113,10 +123,9 @@ bool outq_drop_oldest_broadcast(struct outq *q, size_t *len)
         frame_unref(&f);
         /* close the hole: shift the frames after it one place towards the head */
         for (uint32_t k = i; k + 1 < q->count; k++)
-            q->ring[(q->head + k) % q->cap] = q->ring[(q->head + k + 1) % q->cap];
-        q->count--;
-        if (!q->count)
-            q->head = 0;
+            *outq_slot(q, k) = *outq_slot(q, k + 1);
+        if (!--q->count)
+            outq_drained(q);
         return true;
     }
     return false;

@@ -1,10 +1,11 @@
 /*
  * outq.h: one connection's write queue, a FIFO of frame references with a byte count.
  *
- * The queue never copies frame bytes: it holds references. It costs nothing while empty (no memory) and
- * grows a ring of pointers as needed; a ring that grew past a small size is released again once it
- * drains, so an idle connection holds no queue memory. The byte limit and what happens past it are the
- * connection's policy (conn.c), not the queue's.
+ * The queue never copies frame bytes: it holds references. It costs nothing while empty (no memory); a
+ * lone frame, the usual case of a subscriber that keeps up, is held in the queue itself, so a delivery
+ * allocates nothing. A second frame brings a ring of pointers, which grows as needed and is released
+ * when the queue drains, so an idle connection holds no queue memory. The byte limit and what happens
+ * past it are the connection's policy (conn.c), not the queue's.
  *
  *     struct outq q;
  *     outq_init(&q);
@@ -23,10 +24,13 @@
 #include <stdint.h>
 
 struct outq {
-    struct frame **ring; /* owned; cap slots */
+    union {
+        struct frame **ring; /* cap > 0: owned, cap slots */
+        struct frame *one;   /* cap == 0: the lone frame while count == 1, else NULL */
+    };
     uint32_t head;
     uint32_t count;
-    uint32_t cap;
+    uint32_t cap; /* 0: no ring */
     size_t bytes; /* sum of len of the queued frames */
 };
 
@@ -46,7 +50,7 @@ bool outq_replace(struct outq *q, struct frame *f, long *delta);
 /* Remove the oldest queued broadcast frame (replies and pushes stay), dropping its reference; *len gets
  * its size. false when the queue holds no broadcast. */
 bool outq_drop_oldest_broadcast(struct outq *q, size_t *len);
-/* Drop every frame and free the ring; the queue is empty and usable afterwards. */
+/* Drop every frame and free the ring (if any); the queue is empty and usable afterwards. */
 void outq_cleanup(struct outq *q);
 
 static inline int outq_empty(const struct outq *q)

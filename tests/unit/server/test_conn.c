@@ -50,10 +50,11 @@ Test(conn, a_drained_queue_holds_no_memory)
 {
     const char *msg = "[null,\"1\",\"phoenix\",\"heartbeat\",{}]";
     cr_assert_eq(conn_on_data(c, msg, strlen(msg), true, true, false, 0), 0);
-    cr_assert_not_null(c->q.ring);
+    cr_assert_eq(c->q.count, 1);
     conn_pop(c, true);
     cr_assert(outq_empty(&c->q));
-    cr_assert_null(c->q.ring, "the ring is returned once the queue drains");
+    cr_assert_null(c->q.ring, "nothing is held once the queue drains");
+    cr_assert_eq(c->q.cap, 0);
     cr_assert_eq(s->stats.queue_bytes, 0);
 }
 

@@ -52,21 +52,41 @@ Test(outq, grows_wraps_and_returns_big_rings)
     frame_unref(&f);
 }
 
-Test(outq, small_ring_kept_and_cleanup_drops_all)
+Test(outq, a_lone_frame_needs_no_ring_and_cleanup_drops_all)
 {
     struct outq q;
     outq_init(&q);
     struct frame *f = frame_create("x", 1, false);
+    struct frame *g = frame_create("yy", 2, false);
     outq_push(&q, f);
+    cr_assert_eq(q.cap, 0, "one frame is held in the queue itself");
+    cr_assert_eq(outq_peek(&q), f);
+    cr_assert_null(outq_at(&q, 1));
     outq_pop(&q);
-    cr_assert_not_null(q.ring, "a small ring is kept for the next burst");
+    cr_assert(outq_empty(&q));
+    cr_assert_null(q.ring);
     outq_push(&q, f);
+    outq_push(&q, g); /* the second frame brings a ring, the first moved into it */
+    cr_assert_gt(q.cap, 0);
+    cr_assert_eq(outq_peek(&q), f);
+    cr_assert_eq(outq_at(&q, 1), g);
+    cr_assert_eq(q.bytes, 3);
+    outq_pop(&q);
+    cr_assert_eq(outq_peek(&q), g);
+    outq_pop(&q);
+    cr_assert_null(q.ring, "a drained queue holds no memory");
+    cr_assert_eq(q.cap, 0);
+    outq_push(&q, f);
+    outq_push(&q, g);
     outq_push(&q, f);
     outq_cleanup(&q);
     cr_assert_null(q.ring);
     cr_assert_eq(q.count, 0);
+    cr_assert_eq(q.bytes, 0);
     cr_assert_eq(atomic_load(&f->refs), 1);
+    cr_assert_eq(atomic_load(&g->refs), 1);
     frame_unref(&f);
+    frame_unref(&g);
 }
 
 Test(outq, replace_by_conflation_key_and_drop_oldest_broadcast)
@@ -103,4 +123,29 @@ Test(outq, replace_by_conflation_key_and_drop_oldest_broadcast)
         cr_assert_eq(atomic_load(&all[i]->refs), 1);
         frame_unref(&all[i]);
     }
+}
+
+Test(outq, replace_and_drop_a_lone_frame)
+{
+    struct outq q;
+    outq_init(&q);
+    struct frame *a1 = frame_create("a1", 2, false), *a2 = frame_create("a222", 4, false);
+    a1->broadcast = a2->broadcast = true;
+    a1->ckey = a2->ckey = 7;
+    outq_push(&q, a1);
+    long delta = 0;
+    cr_assert(outq_replace(&q, a2, &delta));
+    cr_assert_eq(delta, 2);
+    cr_assert_eq(outq_peek(&q), a2);
+    cr_assert_eq(q.bytes, 4);
+    cr_assert_eq(atomic_load(&a1->refs), 1);
+    size_t len;
+    cr_assert(outq_drop_oldest_broadcast(&q, &len));
+    cr_assert_eq(len, 4);
+    cr_assert(outq_empty(&q));
+    cr_assert_null(outq_peek(&q));
+    cr_assert_eq(q.bytes, 0);
+    cr_assert_eq(atomic_load(&a2->refs), 1);
+    frame_unref(&a1);
+    frame_unref(&a2);
 }
