@@ -4,7 +4,8 @@
 #   floor       one write() per 100-byte frame to 2,000 loopback sockets: the kernel's floor
 #   fanout_100  2,000 subscribers x 100 msg/s, 100-byte payload, HTTP publisher (deliveries per
 #               server-CPU-second against the floor measured in the same run)
-#   fanout_25   2,000 subscribers x 25 msg/s (latency)
+#   fanout_25   2,000 subscribers x 25 msg/s (latency), read on 2 client threads (--readers 2), as
+#               one reading thread sharing the 2 cores with both shards is what the last delivery waits for
 #   fanout_ws   500 subscribers x 50 msg/s in a room, WebSocket "shout" publisher
 #   conns       19,000 idle joined connections (server RSS per connection)
 #   churn       200 connections joining and leaving room:churn<i> (presence tracked) at an offered
@@ -58,7 +59,7 @@ spawn=(--spawn "$CINDER_BIN")
 srv=(-- --connection-rate 0)
 run floor      floor -n 2000 --duration 3 --size 100
 run fanout_100 fanout "${spawn[@]}" -n 2000 --rate 100 --duration $secs --size 100 "${srv[@]}"
-run fanout_25  fanout "${spawn[@]}" -n 2000 --rate 25 --duration $secs --size 100 "${srv[@]}"
+run fanout_25  fanout "${spawn[@]}" -n 2000 --rate 25 --duration $secs --size 100 --readers 2 "${srv[@]}"
 run fanout_ws  fanout "${spawn[@]}" -n 500 --rate 50 --duration $secs --size 100 --publisher ws "${srv[@]}"
 run conns      conns "${spawn[@]}" -n $conns --hold $hold "${srv[@]}"
 run churn      churn "${spawn[@]}" -n 200 --rate 30000 --duration $secs "${srv[@]}"
