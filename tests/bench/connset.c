@@ -163,10 +163,15 @@ int connset_open(struct connset *cs, uint64_t deadline_us)
     return -1;
 }
 
+void connset_heartbeat_share(struct connset *cs, int first, int step, uint64_t now_us, uint64_t interval_us)
+{
+    for (int i = first; i < cs->started; i += step)
+        wsconn_heartbeat_if_due(&cs->c[i], now_us, interval_us);
+}
+
 void connset_heartbeat(struct connset *cs, uint64_t now_us, uint64_t interval_us)
 {
-    for (int i = 0; i < cs->started; i++)
-        wsconn_heartbeat_if_due(&cs->c[i], now_us, interval_us);
+    connset_heartbeat_share(cs, 0, 1, now_us, interval_us);
 }
 
 void connset_close(struct connset *cs)

@@ -64,6 +64,8 @@ int connset_open(struct connset *cs, uint64_t deadline_us);
 
 /* Heartbeats every open connection whose last send is older than interval_us. */
 void connset_heartbeat(struct connset *cs, uint64_t now_us, uint64_t interval_us);
+/* The same for connections first, first + step, first + 2 step... (a reader thread's share). */
+void connset_heartbeat_share(struct connset *cs, int first, int step, uint64_t now_us, uint64_t interval_us);
 
 void connset_close(struct connset *cs);
 

@@ -153,9 +153,7 @@ static uint64_t last_delivery(const struct fanout *f)
 static void reader_tick(struct reader *r, uint64_t now)
 {
     struct fanout *f = r->rs->user;
-    uint64_t hb = (uint64_t)(f->o->heartbeat * 1e6);
-    for (int i = (int)r->index; i < f->cs.n; i += (int)r->rs->k)
-        wsconn_heartbeat_if_due(&f->cs.c[i], now, hb);
+    connset_heartbeat_share(&f->cs, (int)r->index, (int)r->rs->k, now, (uint64_t)(f->o->heartbeat * 1e6));
 }
 
 /* Hands subscriber i to reader thread i % k and starts the threads. 0 or -1. */

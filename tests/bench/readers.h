@@ -4,7 +4,8 @@
  * A mode that must read many sockets at once (fanout's subscribers) hands each thread a share of
  * them, so the client's reading is not one thread's serial work: on a box where client and server
  * share the cores, one reading thread is what a broadcast's last delivery waits for. What a thread
- * reads, only it touches until readers_stop returns; the mode counts per thread and merges after.
+ * reads, only it touches until readers_stop returns; the mode counts per thread and merges after. A
+ * thread whose epoll fails ends early: what it no longer reads, the mode's own checks count as lost.
  *
  *   struct readers rs = {.k = 2, .tick = my_tick, .user = me};
  *   readers_init(&rs);                       // the loops, no threads yet
@@ -42,7 +43,6 @@ struct readers {
     /* filled in */
     struct reader *r; /* k of them */
     atomic_bool stop;
-    bool failed; /* a loop's epoll failed (the thread ended early) */
 };
 
 /* The k loops. 0, or -1 (memory, epoll); readers_cleanup is needed either way. */
