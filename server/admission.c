@@ -72,8 +72,26 @@ static unsigned user_count_locked(struct admission *a, const char *user_id)
     return u ? u->count : 0;
 }
 
-enum admit admission_decide(struct admission *a, const char *user_id, const struct options *o,
-                            uint64_t now_ms)
+/* One more connection of user_id (NULL: anonymous), mutex held. 0 or -1 (OOM: nothing counted). */
+static int open_locked(struct admission *a, const char *user_id)
+{
+    if (user_id) {
+        struct user_count *u = NULL;
+        HASH_FIND_STR(a->users, user_id, u);
+        if (!u) {
+            size_t len = strlen(user_id);
+            if (!(u = calloc(1, sizeof(*u) + len + 1)))
+                return -1;
+            memcpy(u->user, user_id, len + 1);
+            HASH_ADD(hh, a->users, user[0], len, u);
+        }
+        u->count++;
+    }
+    a->conns++;
+    return 0;
+}
+
+enum admit admission_enter(struct admission *a, const char *user_id, const struct options *o, uint64_t now_ms)
 {
     enum admit r = ADMIT_OK;
     pthread_mutex_lock(&a->mu);
@@ -94,32 +112,16 @@ enum admit admission_decide(struct admission *a, const char *user_id, const stru
         else
             a->tokens -= 1.0;
     }
+    if (r == ADMIT_OK && open_locked(a, user_id) != 0)
+        r = ADMIT_FULL;
     pthread_mutex_unlock(&a->mu);
     return r;
 }
 
 int admission_open(struct admission *a, const char *user_id)
 {
-    int rc = 0;
     pthread_mutex_lock(&a->mu);
-    struct user_count *u = NULL;
-    if (user_id) {
-        HASH_FIND_STR(a->users, user_id, u);
-        if (!u) {
-            size_t len = strlen(user_id);
-            u = calloc(1, sizeof(*u) + len + 1);
-            if (u) {
-                memcpy(u->user, user_id, len + 1);
-                HASH_ADD(hh, a->users, user[0], len, u);
-            }
-        }
-        if (u)
-            u->count++;
-        else
-            rc = -1;
-    }
-    if (rc == 0)
-        a->conns++;
+    int rc = open_locked(a, user_id);
     pthread_mutex_unlock(&a->mu);
     return rc;
 }

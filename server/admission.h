@@ -4,8 +4,11 @@
  * them, so any shard's thread may ask; a server created alone owns one of its own.
  *
  *     struct admission *a = admission_create(100.0);          // 100 new connections a second
- *     if (admission_decide(a, "ann", &opt, now_ms) == ADMIT_OK && admission_open(a, "ann") == 0)
+ *     if (admission_enter(a, "ann", &opt, now_ms) == ADMIT_OK)  // counted: a seat is taken
  *         ...                                                  // later: admission_close(a, "ann")
+ *
+ * Deciding and counting are one step under the mutex: two shards admitting the same user at the same
+ * moment cannot both take the user's last seat.
  */
 #ifndef CINDER_ADMISSION_H
 #define CINDER_ADMISSION_H
@@ -32,13 +35,16 @@ struct admission *admission_create(double rate);
 /* Free. NULL-safe; *a = NULL. */
 void admission_destroy(struct admission **a);
 
-/* May a connection of user_id (NULL: not known yet) open now under o's max_connections,
- * max_connections_per_user and connection_rate? ADMIT_OK takes one token from the bucket (which
- * refills at connection_rate a second and holds at most one second's worth). Never ADMIT_DRAINING:
- * draining is each loop's own state (server.h). */
-enum admit admission_decide(struct admission *a, const char *user_id, const struct options *o,
-                            uint64_t now_ms);
-/* A connection of user_id (borrowed) opened / closed. 0 or -1 (OOM: nothing counted). */
+/* May a connection of user_id (borrowed; NULL: anonymous) open now under o's max_connections,
+ * max_connections_per_user and connection_rate? ADMIT_OK counts it at once (as admission_open: the
+ * caller gives the seat back with admission_close) and takes one token from the bucket (which refills
+ * at connection_rate a second and holds at most one second's worth). Out of memory for the user's
+ * entry: ADMIT_FULL, nothing counted. Never ADMIT_DRAINING: draining is each loop's own state
+ * (server.h). */
+enum admit admission_enter(struct admission *a, const char *user_id, const struct options *o,
+                           uint64_t now_ms);
+/* Count a connection of user_id (borrowed; NULL: anonymous) without asking the limits / stop counting
+ * it. 0 or -1 (OOM: nothing counted). */
 int admission_open(struct admission *a, const char *user_id);
 void admission_close(struct admission *a, const char *user_id);
 /* A seat on topic (borrowed) if fewer than max are taken: true, and one more is taken. */

@@ -53,10 +53,6 @@ struct conn *conn_create(struct server *srv, const struct transport_ops *t, void
     /* The registry keeps the socket id's only copy (registry_sub_topic(&c->id_sub)). */
     if (socket_id && registry_subscribe(srv->registry, socket_id, &c->id_sub) != 0)
         goto fail;
-    if (server_user_add(srv, user_id) != 0) {
-        registry_unsubscribe(srv->registry, &c->id_sub);
-        goto fail;
-    }
     free(socket_id);
     c->next = srv->conns;
     if (srv->conns)
@@ -68,6 +64,7 @@ struct conn *conn_create(struct server *srv, const struct transport_ops *t, void
     srv->stats.opened[t->kind]++;
     return c;
 fail:
+    server_user_remove(srv, user_id);
     free(c);
     free(user_id);
     free(socket_id);

@@ -87,7 +87,9 @@ struct conn {
 };
 
 /* New connection, registered with the server and subscribed to its socket id. user_id and socket_id
- * are stolen (socket_id may be NULL). NULL when out of memory (the ids are freed then). */
+ * are stolen (socket_id may be NULL), and so is the admission seat of user_id the caller holds
+ * (server_admit or server_user_add): conn_destroy gives it back. NULL when out of memory (the ids are
+ * freed and the seat given back then). */
 struct conn *conn_create(struct server *srv, const struct transport_ops *t, void *handle, enum phx_vsn vsn,
                          char *user_id, char *socket_id);
 /* Terminate every channel (CH_EXIT_CLOSED), unsubscribe, drop the queue, free. NULL-safe; *c = NULL. */

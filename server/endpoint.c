@@ -82,6 +82,9 @@ static int on_event(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_CLOSED:
         ws_on_closed(ss);
         return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        ws_on_destroy(server_of(wsi), wsi);
+        return 0;
     case LWS_CALLBACK_HTTP:
         return http_on_request(server_of(wsi), wsi, ss, in);
     case LWS_CALLBACK_HTTP_BODY:

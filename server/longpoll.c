@@ -372,6 +372,7 @@ static void get_new_session(struct longpoll *lp, struct lp_request *r, struct qu
     }
     struct lp_session *sess = calloc(1, sizeof(*sess));
     if (!sess) {
+        server_user_remove(lp->srv, user_id); /* the seat server_admit took */
         free(user_id);
         free(socket_id);
         json_decref(who.assigns);

@@ -123,7 +123,7 @@ int server_apply_options(struct server *s, const struct options *o)
 
 enum admit server_admit(struct server *s, const char *user_id, uint64_t now_ms)
 {
-    enum admit a = s->draining ? ADMIT_DRAINING : admission_decide(s->adm, user_id, &s->opt, now_ms);
+    enum admit a = s->draining ? ADMIT_DRAINING : admission_enter(s->adm, user_id, &s->opt, now_ms);
     s->stats.refused[a]++;
     return a;
 }

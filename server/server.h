@@ -106,14 +106,16 @@ void server_destroy(struct server **s);
  * limits apply from the next connection, frame or request on. 0 or -1 (OOM: nothing changed). */
 int server_apply_options(struct server *s, const struct options *o);
 
-/* May a new connection of user_id (NULL: not yet known) come in now? Draining, then the node's
- * admission counts (admission.h); ADMIT_OK takes one token of the connection-rate bucket; a refusal is
- * counted by reason (stats.refused, metrics). */
+/* May a new connection of user_id (borrowed; NULL: anonymous) come in now? Draining, then the node's
+ * admission counts (admission.h). ADMIT_OK takes one token of the connection-rate bucket and counts the
+ * connection at once, node-wide: the caller owns that seat and hands it to conn_create, or gives it
+ * back with server_user_remove. A refusal is counted by reason (stats.refused, metrics). */
 enum admit server_admit(struct server *s, const char *user_id, uint64_t now_ms);
 const char *server_admit_reason(enum admit a);
 /* Whether an Origin header value passes allowed_origins (no header, or no list: yes). */
 bool server_origin_allowed(const struct server *s, const char *origin);
-/* Per-user bookkeeping of open connections, node-wide (conn.c calls these). 0 or -1 (OOM). */
+/* Node-wide count of open connections, per user: take a seat without asking the limits (0 or -1: OOM)
+ * / give one back (conn_destroy does, for the seat conn_create took over). */
 int server_user_add(struct server *s, const char *user_id);
 void server_user_remove(struct server *s, const char *user_id);
 unsigned server_user_connections(const struct server *s, const char *user_id);

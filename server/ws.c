@@ -157,6 +157,42 @@ static bool ws_origin_ok(struct server *s, struct lws *wsi)
     return server_origin_allowed(s, origin);
 }
 
+/* The seat server_admit took for a connection whose upgrade was let through, held on its wsi until
+ * ESTABLISHED hands it to conn_create. lws's opaque user data carries it: the per-session data is
+ * freed when the protocol is bound between the request and ESTABLISHED, and lws sends the 101 before
+ * ESTABLISHED, so a client may already be opening its next connection (on another shard) when this
+ * one is established. Counting at ESTABLISHED let that one pass the limits too. */
+struct ws_seat {
+    bool anonymous;
+    char user_id[];
+};
+
+/* Hold the seat of user_id (borrowed; NULL: anonymous) on wsi. 0 or -1 (OOM: the caller gives it back). */
+static int ws_seat_hold(struct lws *wsi, const char *user_id)
+{
+    size_t len = user_id ? strlen(user_id) : 0;
+    struct ws_seat *seat = malloc(sizeof(*seat) + len + 1);
+    if (!seat)
+        return -1;
+    seat->anonymous = !user_id;
+    memcpy(seat->user_id, user_id ? user_id : "", len + 1);
+    lws_set_opaque_user_data(wsi, seat);
+    return 0;
+}
+
+/* Take wsi's held seat off it (caller owns: free). NULL when it holds none. */
+static struct ws_seat *ws_seat_take(struct lws *wsi)
+{
+    struct ws_seat *seat = lws_get_opaque_user_data(wsi);
+    lws_set_opaque_user_data(wsi, NULL);
+    return seat;
+}
+
+static const char *ws_seat_user(const struct ws_seat *seat)
+{
+    return seat->anonymous ? NULL : seat->user_id;
+}
+
 int ws_on_confirm_upgrade(struct server *s, struct lws *wsi)
 {
     if (!ws_path_ok(wsi)) {
@@ -193,8 +229,47 @@ int ws_on_confirm_upgrade(struct server *s, struct lws *wsi)
         return ws_refuse(wsi, a == ADMIT_USER ? 429 : HTTP_STATUS_SERVICE_UNAVAILABLE,
                          a == ADMIT_RATE ? 1 + (unsigned)(rand() % 3) : 5);
     }
+    if (ws_seat_hold(wsi, user_id) != 0) {
+        server_user_remove(s, user_id);
+        free(user_id);
+        log_msg(LOG_ERROR, "out of memory admitting a websocket");
+        return ws_refuse(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE, 5);
+    }
     free(user_id);
     return 0;
+}
+
+/* Give back the seat wsi holds, if any. */
+static void ws_seat_release(struct server *s, struct lws *wsi)
+{
+    struct ws_seat *seat = ws_seat_take(wsi);
+    if (seat)
+        server_user_remove(s, ws_seat_user(seat));
+    free(seat);
+}
+
+void ws_on_destroy(struct server *s, struct lws *wsi)
+{
+    ws_seat_release(s, wsi); /* upgraded, never established */
+}
+
+/* Hand the seat taken at the upgrade over to user_id (borrowed), the user the connection is
+ * established as: the same one, unless the app's answer changed in between. 0 or -1 (no seat now). */
+static int ws_seat_claim(struct server *s, struct lws *wsi, const char *user_id)
+{
+    struct ws_seat *seat = ws_seat_take(wsi);
+    int rc = 0;
+    if (!seat) /* no upgrade request seen (lws always asks first): admit now */
+        rc = server_admit(s, user_id, server_now_ms()) == ADMIT_OK ? 0 : -1;
+    else {
+        const char *held = ws_seat_user(seat);
+        if (held && user_id ? strcmp(held, user_id) != 0 : held != user_id) {
+            server_user_remove(s, held);
+            rc = server_user_add(s, user_id);
+        }
+    }
+    free(seat);
+    return rc;
 }
 
 /* Size this connection's deflater (if permessage-deflate was negotiated): zlib allocates it at the
@@ -218,8 +293,16 @@ int ws_on_established(struct server *s, struct lws *wsi, struct session *ss)
     enum phx_vsn vsn;
     struct connect_result who;
     /* Checked again at the upgrade's end: the answer may have changed (a token expired, a reload). */
-    if (ws_authenticate(s, wsi, &vsn, &who) != 0)
+    if (ws_authenticate(s, wsi, &vsn, &who) != 0) {
+        ws_seat_release(s, wsi);
         return -1;
+    }
+    if (ws_seat_claim(s, wsi, who.user_id) != 0) {
+        free(who.user_id);
+        free(who.socket_id);
+        json_decref(who.assigns);
+        return -1;
+    }
     ws_tune_deflate(&s->opt, wsi);
     ss->conn = conn_create(s, &ws_transport, wsi, vsn, who.user_id, who.socket_id);
     if (!ss->conn) {

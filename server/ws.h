@@ -18,10 +18,14 @@ struct lws;
 struct server;
 struct session;
 
-/* 0: let the upgrade proceed; 1: a response (403/404) was written, end the transaction. */
+/* 0: let the upgrade proceed, the connection admitted (its admission seat taken and held on wsi);
+ * 1: a response (403/404/429/503) was written, end the transaction. */
 int ws_on_confirm_upgrade(struct server *s, struct lws *wsi);
-/* 0 or -1 (refuse: close). */
+/* 0 or -1 (refuse: close). The connection's conn takes over the seat held since the upgrade. */
 int ws_on_established(struct server *s, struct lws *wsi, struct session *ss);
+/* Any wsi is going (LWS_CALLBACK_WSI_DESTROY): a seat still held, upgraded but never established, is
+ * given back. */
+void ws_on_destroy(struct server *s, struct lws *wsi);
 int ws_on_receive(struct lws *wsi, struct session *ss, const void *in, size_t len);
 int ws_on_writable(struct lws *wsi, struct session *ss);
 /* Take the connections listed this turn (s->writes) and write them now (`now`), or ask for WRITEABLE

@@ -77,6 +77,32 @@ describe('connection limits', { timeout: 30_000 }, () => {
   });
 });
 
+describe('seats of upgrades that fail', { timeout: 30_000 }, () => {
+  const ctx = useServer(['--max-connections', '2', '--max-connections-per-user', '1', '--connection-rate', '0']);
+
+  test('an upgrade admitted and then refused by libwebsockets gives its seat back', async () => {
+    // Admission takes the seat when it lets the upgrade through; lws then finds no subprotocol it
+    // speaks and drops the connection before it is established. The seat must come back.
+    const url = ctx.server.wsUrl({ token: 'dan', vsn: '2.0.0' });
+    for (let i = 0; i < 5; i++) {
+      const r = await new Promise((resolve) => {
+        const ws = new WebSocket(url, ['no-such-subprotocol'], { perMessageDeflate: false });
+        ws.once('open', () => resolve('open'));
+        ws.on('error', () => resolve('refused'));
+        ws.once('close', () => resolve('refused'));
+      });
+      assert.equal(r, 'refused', `attempt ${i}`);
+    }
+    const first = await handshake(url);
+    assert.equal(first.status, 101, 'dan still has a seat');
+    assert.equal((await handshake(url)).status, 429, 'and only one');
+    const other = await handshake(ctx.server.wsUrl({ token: 'eve', vsn: '2.0.0' }));
+    assert.equal(other.status, 101, 'the node has its second seat');
+    first.ws.terminate();
+    other.ws.terminate();
+  });
+});
+
 describe('origin allow-list', { timeout: 30_000 }, () => {
   const ctx = useServer(['--allowed-origins', 'https://*.example.com,http://localhost:4000']);
 

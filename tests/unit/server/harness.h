@@ -46,7 +46,8 @@ static inline struct server *mk_server(const struct socket_handler *app, void (*
     return s;
 }
 
-static inline struct conn *mk_conn(struct server *s, enum phx_vsn vsn, const char *user)
+/* A connection on the mock transport whose admission seat is already taken (server_admit). */
+static inline struct conn *mk_conn_admitted(struct server *s, enum phx_vsn vsn, const char *user)
 {
     struct mock_state *m = calloc(1, sizeof(*m));
     char *sid = malloc(strlen(user) + 16);
@@ -54,6 +55,13 @@ static inline struct conn *mk_conn(struct server *s, enum phx_vsn vsn, const cha
     struct conn *c = conn_create(s, &mock_ops, m, vsn, strdup(user), sid);
     cr_assert_not_null(c);
     return c;
+}
+
+/* A connection on the mock transport, its seat taken without asking the limits. */
+static inline struct conn *mk_conn(struct server *s, enum phx_vsn vsn, const char *user)
+{
+    cr_assert_eq(server_user_add(s, user), 0);
+    return mk_conn_admitted(s, vsn, user);
 }
 
 static inline struct mock_state *mock_of(struct conn *c)

@@ -173,14 +173,20 @@ Test(config, admission_limits_and_rate)
     cr_assert_eq(server_user_connections(s, "ann"), 2);
     cr_assert_eq(server_admit(s, "ann", t), ADMIT_USER);
     cr_assert_eq(server_admit(s, "bob", t), ADMIT_OK);
-    struct conn *c = mk_conn(s, PHX_V2, "bob");
+    cr_assert_eq(server_user_connections(s, "bob"), 1, "an admission takes its seat at once");
+    struct conn *c = mk_conn_admitted(s, PHX_V2, "bob");
     cr_assert_eq(server_admit(s, "cat", t), ADMIT_FULL);
     end_conn(&c);
+    cr_assert_eq(server_user_connections(s, "bob"), 0);
     /* 5 tokens a second, one used above: four more now, then none until time passes */
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 4; i++) {
         cr_assert_eq(server_admit(s, "dan", t), ADMIT_OK, "token %d", i);
+        server_user_remove(s, "dan"); /* given back: only the bucket limits now */
+    }
     cr_assert_eq(server_admit(s, "dan", t), ADMIT_RATE);
+    cr_assert_eq(server_user_connections(s, "dan"), 0, "a refusal takes no seat");
     cr_assert_eq(server_admit(s, "dan", t + 200), ADMIT_OK, "refilled by 200 ms at 5/s");
+    server_user_remove(s, "dan");
     s->draining = true;
     cr_assert_eq(server_admit(s, "dan", t + 5000), ADMIT_DRAINING);
     end_conn(&a);

@@ -105,6 +105,52 @@ Test(mailbox, two_threads_post_while_the_owner_runs)
 
 /* ---- admission ---- */
 
+struct racer {
+    struct admission *a;
+    const struct options *o;
+    pthread_barrier_t *go;
+    unsigned admitted;
+};
+
+static void *race_for_seats(void *arg)
+{
+    struct racer *r = arg;
+    pthread_barrier_wait(r->go);
+    for (int i = 0; i < 1000; i++)
+        r->admitted += admission_enter(r->a, "ann", r->o, 1) == ADMIT_OK;
+    return NULL;
+}
+
+/* Two shards' threads admitting the same user at once: deciding and counting are one step, so together
+ * they take exactly the user's seats, never one more (a decision followed by a separate count let both
+ * take the last one). */
+Test(admission, racing_shards_take_exactly_the_users_seats)
+{
+    struct options o;
+    options_defaults(&o);
+    o.max_connections_per_user = 2;
+    o.connection_rate = 0;
+    struct admission *a = admission_create(0);
+    for (int round = 0; round < 200; round++) {
+        pthread_barrier_t go;
+        pthread_barrier_init(&go, NULL, 2);
+        struct racer r[2] = {{a, &o, &go, 0}, {a, &o, &go, 0}};
+        pthread_t t[2];
+        for (int i = 0; i < 2; i++)
+            cr_assert_eq(pthread_create(&t[i], NULL, race_for_seats, &r[i]), 0);
+        for (int i = 0; i < 2; i++)
+            pthread_join(t[i], NULL);
+        pthread_barrier_destroy(&go);
+        cr_assert_eq(r[0].admitted + r[1].admitted, 2, "round %d: %u + %u admitted", round, r[0].admitted,
+                     r[1].admitted);
+        cr_assert_eq(admission_user_connections(a, "ann"), 2);
+        admission_close(a, "ann");
+        admission_close(a, "ann");
+    }
+    cr_assert_eq(admission_connections(a), 0);
+    admission_destroy(&a);
+}
+
 Test(admission, counts_users_and_seats_node_wide)
 {
     struct options o;
@@ -113,12 +159,14 @@ Test(admission, counts_users_and_seats_node_wide)
     o.max_connections_per_user = 2;
     o.connection_rate = 0;
     struct admission *a = admission_create(0);
-    cr_assert_eq(admission_decide(a, "ann", &o, 1), ADMIT_OK);
+    cr_assert_eq(admission_enter(a, "ann", &o, 1), ADMIT_OK);
+    cr_assert_eq(admission_user_connections(a, "ann"), 1, "entering takes the seat");
     cr_assert_eq(admission_open(a, "ann"), 0);
-    cr_assert_eq(admission_open(a, "ann"), 0);
-    cr_assert_eq(admission_decide(a, "ann", &o, 1), ADMIT_USER);
+    cr_assert_eq(admission_enter(a, "ann", &o, 1), ADMIT_USER);
+    cr_assert_eq(admission_user_connections(a, "ann"), 2, "a refusal takes nothing");
     cr_assert_eq(admission_open(a, "bob"), 0);
-    cr_assert_eq(admission_decide(a, "cat", &o, 1), ADMIT_FULL);
+    cr_assert_eq(admission_enter(a, "cat", &o, 1), ADMIT_FULL);
+    cr_assert_eq(admission_user_connections(a, "cat"), 0);
     admission_close(a, "ann");
     cr_assert_eq(admission_user_connections(a, "ann"), 1);
     cr_assert_eq(admission_connections(a), 2);
