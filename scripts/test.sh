@@ -26,6 +26,14 @@ count_fuzz() { # one test per target, from "fuzz: <target> ok|FAILED ..."
     if [ "$((p + f))" -eq 0 ]; then failed=$((failed + 1)); return; fi
     passed=$((passed + p)); failed=$((failed + f))
 }
+# What failed in a node --test log (every "not ok", a subtest's too, with its error up to the stack),
+# printed where it happened and kept for the summary at the end, which is what a CI log's tail shows.
+failures_of() { # log label
+    { echo "-- failures ($2):"
+      awk '/^ *not ok/ {n = 16; print; next} n > 0 && /^ *(stack:|\.\.\.$)/ {n = 0} n > 0 {print; n--}' "$1" |
+          grep -vE '^ *(---|duration_ms:|type:|failureType:)' | head -120
+    } | tee -a "$log/failures.txt"
+}
 count_node() { # from "# pass N" / "# fail N"
     local p f
     p=$(grep -E '^# pass [0-9]+' "$1" | tail -1 | awk '{print $3}'); f=$(grep -E '^# fail [0-9]+' "$1" | tail -1 | awk '{print $3}')
@@ -73,7 +81,7 @@ for b in build build-asan; do
     # the fault tests' figures (losses, peak RSS, times)
     grep -E '^ +# (node kill|Redis killed|slow consumers|round [0-9]|storm|pre-handshake):' "$log/node-$b.txt" | sed -E 's/^ +# /   /'
     if grep -q '^not ok' "$log/node-$b.txt"; then
-        echo "-- failures ($b):"; grep -B2 -A30 '^not ok' "$log/node-$b.txt" | head -200
+        failures_of "$log/node-$b.txt" "$b"
     fi
     count_node "$log/node-$b.txt"
 done
@@ -100,7 +108,7 @@ if (cd client-js && npm ci --no-audit --no-fund --loglevel=error && node scripts
             >"$log/client-js-$b.txt" 2>&1
         grep -E '^not ok|^# (tests|pass|fail)' "$log/client-js-$b.txt"
         if grep -q '^not ok' "$log/client-js-$b.txt"; then
-            echo "-- failures ($b):"; grep -B2 -A30 '^not ok' "$log/client-js-$b.txt" | head -200
+            failures_of "$log/client-js-$b.txt" "client-js $b"
         fi
         count_node "$log/client-js-$b.txt"
     done
@@ -110,7 +118,7 @@ if (cd client-js && npm ci --no-audit --no-fund --loglevel=error && node scripts
         >"$log/e2e.txt" 2>&1
     grep -E '^not ok|^# (tests|pass|fail)' "$log/e2e.txt"
     if grep -q '^not ok' "$log/e2e.txt"; then
-        echo "-- failures (e2e):"; grep -B2 -A30 '^not ok' "$log/e2e.txt" | head -200
+        failures_of "$log/e2e.txt" "e2e"
     fi
     count_node "$log/e2e.txt"
 else
@@ -121,5 +129,9 @@ echo "== fuzz (20 s per target, two at a time)"
 FUZZ_JOBS=2 scripts/fuzz.sh 20 2>&1 | tee "$log/fuzz.txt" | grep -vE '^== fuzz: building'
 count_fuzz "$log/fuzz.txt"
 
+if [ -s "$log/failures.txt" ]; then
+    echo "== what failed (again, from above)"
+    head -150 "$log/failures.txt"
+fi
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
