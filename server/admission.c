@@ -11,27 +11,72 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct user_count {
+/* A count under a name: a user's open connections, the seats taken on a size-limited topic. An entry
+ * lives while its count is above 0. */
+struct tally {
     UT_hash_handle hh;
-    unsigned count;
-    char user[];
-};
-
-/* Seats taken on a size-limited topic. */
-struct topic_seats {
-    UT_hash_handle hh;
-    size_t taken;
-    char topic[];
+    size_t n;
+    char name[];
 };
 
 struct admission {
     pthread_mutex_t mu;
     size_t conns;
-    struct user_count *users;
-    struct topic_seats *seats;
+    struct tally *users;
+    struct tally *seats;
     double tokens;
     uint64_t last_ms;
 };
+
+static struct tally *tally_find(struct tally *head, const char *name)
+{
+    struct tally *t = NULL;
+    HASH_FIND_STR(head, name, t);
+    return t;
+}
+
+/* name's entry, made (at 0) if it has none. NULL when out of memory. */
+static struct tally *tally_get(struct tally **head, const char *name)
+{
+    struct tally *t = tally_find(*head, name);
+    if (!t) {
+        size_t len = strlen(name);
+        if (!(t = calloc(1, sizeof(*t) + len + 1)))
+            return NULL;
+        memcpy(t->name, name, len + 1);
+        HASH_ADD(hh, *head, name[0], len, t);
+    }
+    return t;
+}
+
+/* Free t if it counts nothing. */
+static void tally_tidy(struct tally **head, struct tally *t)
+{
+    if (t && !t->n) {
+        HASH_DEL(*head, t);
+        free(t);
+    }
+}
+
+/* One fewer under name (none: nothing). */
+static void tally_down(struct tally **head, const char *name)
+{
+    struct tally *t = tally_find(*head, name);
+    if (t) {
+        t->n--;
+        tally_tidy(head, t);
+    }
+}
+
+static void tallies_free(struct tally **head)
+{
+    struct tally *t, *tmp;
+    HASH_ITER(hh, *head, t, tmp)
+    {
+        HASH_DEL(*head, t);
+        free(t);
+    }
+}
 
 struct admission *admission_create(double rate)
 {
@@ -48,44 +93,27 @@ void admission_destroy(struct admission **ap)
     struct admission *a = *ap;
     if (!a)
         return;
-    struct user_count *u, *tmp;
-    HASH_ITER(hh, a->users, u, tmp)
-    {
-        HASH_DEL(a->users, u);
-        free(u);
-    }
-    struct topic_seats *t, *ttmp;
-    HASH_ITER(hh, a->seats, t, ttmp)
-    {
-        HASH_DEL(a->seats, t);
-        free(t);
-    }
+    tallies_free(&a->users);
+    tallies_free(&a->seats);
     pthread_mutex_destroy(&a->mu);
     free(a);
     *ap = NULL;
 }
 
-static unsigned user_count_locked(struct admission *a, const char *user_id)
+static size_t user_count_locked(struct admission *a, const char *user_id)
 {
-    struct user_count *u = NULL;
-    HASH_FIND_STR(a->users, user_id, u);
-    return u ? u->count : 0;
+    struct tally *u = tally_find(a->users, user_id);
+    return u ? u->n : 0;
 }
 
 /* One more connection of user_id (NULL: anonymous), mutex held. 0 or -1 (OOM: nothing counted). */
 static int open_locked(struct admission *a, const char *user_id)
 {
     if (user_id) {
-        struct user_count *u = NULL;
-        HASH_FIND_STR(a->users, user_id, u);
-        if (!u) {
-            size_t len = strlen(user_id);
-            if (!(u = calloc(1, sizeof(*u) + len + 1)))
-                return -1;
-            memcpy(u->user, user_id, len + 1);
-            HASH_ADD(hh, a->users, user[0], len, u);
-        }
-        u->count++;
+        struct tally *u = tally_get(&a->users, user_id);
+        if (!u)
+            return -1;
+        u->n++;
     }
     a->conns++;
     return 0;
@@ -131,13 +159,8 @@ void admission_close(struct admission *a, const char *user_id)
     pthread_mutex_lock(&a->mu);
     if (a->conns)
         a->conns--;
-    struct user_count *u = NULL;
     if (user_id)
-        HASH_FIND_STR(a->users, user_id, u);
-    if (u && --u->count == 0) {
-        HASH_DEL(a->users, u);
-        free(u);
-    }
+        tally_down(&a->users, user_id);
     pthread_mutex_unlock(&a->mu);
 }
 
@@ -152,7 +175,7 @@ size_t admission_connections(struct admission *a)
 unsigned admission_user_connections(struct admission *a, const char *user_id)
 {
     pthread_mutex_lock(&a->mu);
-    unsigned n = user_count_locked(a, user_id);
+    unsigned n = (unsigned)user_count_locked(a, user_id);
     pthread_mutex_unlock(&a->mu);
     return n;
 }
@@ -161,23 +184,12 @@ bool admission_topic_take(struct admission *a, const char *topic, size_t max)
 {
     bool ok = false;
     pthread_mutex_lock(&a->mu);
-    struct topic_seats *t = NULL;
-    HASH_FIND_STR(a->seats, topic, t);
-    if (!t) {
-        size_t len = strlen(topic);
-        if ((t = calloc(1, sizeof(*t) + len + 1))) {
-            memcpy(t->topic, topic, len + 1);
-            HASH_ADD(hh, a->seats, topic[0], len, t);
-        }
-    }
-    if (t && t->taken < max) {
-        t->taken++;
+    struct tally *t = tally_get(&a->seats, topic);
+    if (t && t->n < max) {
+        t->n++;
         ok = true;
     }
-    if (t && !t->taken) {
-        HASH_DEL(a->seats, t);
-        free(t);
-    }
+    tally_tidy(&a->seats, t); /* max 0: made for nothing */
     pthread_mutex_unlock(&a->mu);
     return ok;
 }
@@ -185,11 +197,6 @@ bool admission_topic_take(struct admission *a, const char *topic, size_t max)
 void admission_topic_release(struct admission *a, const char *topic)
 {
     pthread_mutex_lock(&a->mu);
-    struct topic_seats *t = NULL;
-    HASH_FIND_STR(a->seats, topic, t);
-    if (t && --t->taken == 0) {
-        HASH_DEL(a->seats, t);
-        free(t);
-    }
+    tally_down(&a->seats, topic);
     pthread_mutex_unlock(&a->mu);
 }
