@@ -107,6 +107,32 @@ static inline char *next_frame(struct conn *c, size_t *len, int *binary)
     return copy;
 }
 
+/* Join topic with join ref "1" and pop the reply: into *reply (caller frees) or freed (reply NULL). */
+static inline void join_topic(struct conn *c, const char *topic, char **reply)
+{
+    char buf[128];
+    snprintf(buf, sizeof(buf), "[\"1\",\"1\",\"%s\",\"phx_join\",{}]", topic);
+    cr_assert_eq(send_text(c, buf), 0);
+    char *r = next_frame(c, NULL, NULL);
+    cr_assert_not_null(r);
+    if (reply)
+        *reply = r;
+    else
+        free(r);
+}
+
+/* Pop every queued frame; how many contained needle. */
+static inline int count_frames(struct conn *c, const char *needle)
+{
+    int n = 0;
+    char *f;
+    while ((f = next_frame(c, NULL, NULL))) {
+        n += strstr(f, needle) != NULL;
+        free(f);
+    }
+    return n;
+}
+
 static inline int has_presence_event(struct frame *f)
 {
     for (uint32_t i = 0; i + 10 <= f->len; i++)

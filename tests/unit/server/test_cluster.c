@@ -82,33 +82,14 @@ static void teardown_nodes(void)
         free(bus.msgs[i]);
 }
 
-static void join(struct conn *c, const char *topic)
-{
-    char buf[128];
-    snprintf(buf, sizeof(buf), "[\"1\",\"1\",\"%s\",\"phx_join\",{}]", topic);
-    cr_assert_eq(send_text(c, buf), 0);
-    free(next_frame(c, NULL, NULL));
-}
-
-static int count_frames(struct conn *c, const char *needle)
-{
-    int n = 0;
-    char *f;
-    while ((f = next_frame(c, NULL, NULL))) {
-        n += strstr(f, needle) != NULL;
-        free(f);
-    }
-    return n;
-}
-
 Test(cluster, broadcast_reaches_every_node_exactly_once)
 {
     setup_nodes(3);
     struct conn *a = mk_conn(bus.nodes[0], PHX_V2, "a"), *b = mk_conn(bus.nodes[1], PHX_V2, "b"),
                 *c = mk_conn(bus.nodes[2], PHX_V2, "c");
-    join(a, "telemetry:x");
-    join(b, "telemetry:x");
-    join(c, "telemetry:x");
+    join_topic(a, "telemetry:x", NULL);
+    join_topic(b, "telemetry:x", NULL);
+    join_topic(c, "telemetry:x", NULL);
     json_t *p = json_pack("{si}", "seq", 1);
     struct broadcast br = {.topic = "telemetry:x", .event = "pos", .json = p};
     pubsub_broadcast(bus.nodes[1], &br);
@@ -130,9 +111,9 @@ Test(cluster, binary_broadcast_and_broadcast_from)
     setup_nodes(2);
     struct conn *a1 = mk_conn(bus.nodes[0], PHX_V2, "a1"), *a2 = mk_conn(bus.nodes[0], PHX_V2, "a2"),
                 *b = mk_conn(bus.nodes[1], PHX_V2, "b");
-    join(a1, "room:r");
-    join(a2, "room:r");
-    join(b, "room:r");
+    join_topic(a1, "room:r", NULL);
+    join_topic(a2, "room:r", NULL);
+    join_topic(b, "room:r", NULL);
     pump(&bus, 1);
     drain_presence(a1);
     drain_presence(a2);
@@ -188,10 +169,10 @@ Test(cluster, presence_replicates_joins_and_leaves)
     pump(&bus, 1); /* heartbeats -> state requests */
     pump(&bus, 1); /* states */
     struct conn *watcher = mk_conn(B, PHX_V2, "bob");
-    join(watcher, "room:p");
+    join_topic(watcher, "room:p", NULL);
     drain_presence(watcher);
     struct conn *alice = mk_conn(A, PHX_V2, "alice");
-    join(alice, "room:p");
+    join_topic(alice, "room:p", NULL);
     pump(&bus, 2);
     cr_assert_eq(count_frames(watcher, "\"alice\""), 1, "bob's node tells bob that alice joined");
     cr_assert_eq(tracker_origin_count(B->tracker, A->node_id), 1);
@@ -222,7 +203,7 @@ Test(cluster, a_lost_diff_is_repaired_by_the_next_heartbeat)
     pump(&bus, 1);
     struct conn *alice = mk_conn(A, PHX_V2, "alice");
     bus.drop_next = 1; /* alice's join diff is lost */
-    join(alice, "room:q");
+    join_topic(alice, "room:q", NULL);
     pump(&bus, 2);
     cr_assert_eq(tracker_origin_count(B->tracker, A->node_id), 0);
     cluster_tick(A->cluster, 1000); /* heartbeat says seq 1; B has 0 */
@@ -244,8 +225,8 @@ Test(cluster, a_silent_node_expires_and_its_users_leave)
     pump(&bus, 1);
     pump(&bus, 1);
     struct conn *alice = mk_conn(A, PHX_V2, "alice"), *bob = mk_conn(B, PHX_V2, "bob");
-    join(bob, "room:e");
-    join(alice, "room:e");
+    join_topic(bob, "room:e", NULL);
+    join_topic(alice, "room:e", NULL);
     pump(&bus, 2);
     drain_presence(bob);
     cr_assert_eq(tracker_origin_count(B->tracker, A->node_id), 1);
@@ -295,7 +276,7 @@ Test(cluster, backend_publish_is_delivered_locally)
 {
     setup_nodes(1);
     struct conn *a = mk_conn(bus.nodes[0], PHX_V2, "a");
-    join(a, "telemetry:fleet");
+    join_topic(a, "telemetry:fleet", NULL);
     const char *problem = NULL;
     const char *msg = "{\"topic\":\"telemetry:fleet\",\"event\":\"position\",\"payload\":{\"id\":3}}";
     cr_assert_eq(cluster_receive_publish(bus.nodes[0]->cluster, msg, strlen(msg), &problem), 0);

@@ -241,36 +241,12 @@ static void teardown_shards(void)
     admission_destroy(&adm);
 }
 
-static void join(struct conn *c, const char *topic, char **reply)
-{
-    char buf[128];
-    snprintf(buf, sizeof(buf), "[\"1\",\"1\",\"%s\",\"phx_join\",{}]", topic);
-    cr_assert_eq(send_text(c, buf), 0);
-    char *r = next_frame(c, NULL, NULL);
-    cr_assert_not_null(r);
-    if (reply)
-        *reply = r;
-    else
-        free(r);
-}
-
-static int count_frames(struct conn *c, const char *needle)
-{
-    int n = 0;
-    char *f;
-    while ((f = next_frame(c, NULL, NULL))) {
-        n += strstr(f, needle) != NULL;
-        free(f);
-    }
-    return n;
-}
-
 Test(shard_hub, a_broadcast_reaches_the_other_shard_once_as_the_same_frame)
 {
     setup_shards(false);
     struct conn *a = mk_conn(shard[0], PHX_V2, "a"), *b = mk_conn(shard[1], PHX_V2, "b");
-    join(a, "telemetry:x", NULL);
-    join(b, "telemetry:x", NULL);
+    join_topic(a, "telemetry:x", NULL);
+    join_topic(b, "telemetry:x", NULL);
     json_t *p = json_pack("{si}", "seq", 1);
     struct broadcast br = {.topic = "telemetry:x", .event = "pos", .json = p};
     pubsub_broadcast(shard[0], &br);
@@ -305,8 +281,8 @@ Test(shard_hub, history_topics_are_numbered_once_for_the_node_in_one_epoch)
     setup_shards(true);
     struct conn *a = mk_conn(shard[0], PHX_V2, "a"), *b = mk_conn(shard[1], PHX_V2, "b");
     char *ra, *rb;
-    join(a, "telemetry:h1", &ra);
-    join(b, "telemetry:h1", &rb);
+    join_topic(a, "telemetry:h1", &ra);
+    join_topic(b, "telemetry:h1", &rb);
     const char *ea = strstr(ra, "\"epoch\""), *eb = strstr(rb, "\"epoch\"");
     cr_assert(ea && eb);
     cr_assert_eq(strncmp(ea, eb, 27), 0, "both shards answer the join in one epoch: %s / %s", ra, rb);
@@ -344,10 +320,10 @@ Test(shard_hub, presence_of_one_shard_is_listed_on_the_other)
 {
     setup_shards(false);
     struct conn *a = mk_conn(shard[0], PHX_V2, "ann"), *b = mk_conn(shard[1], PHX_V2, "bob");
-    join(a, "room:p", NULL);
+    join_topic(a, "room:p", NULL);
     pump();
     cr_assert_eq(tracker_entry_count(shard[1]->tracker), 1, "ann replicated to shard 1");
-    join(b, "room:p", NULL);
+    join_topic(b, "room:p", NULL);
     pump();
     cr_assert_eq(tracker_entry_count(shard[0]->tracker), 2);
     cr_assert_eq(tracker_entry_count(shard[1]->tracker), 2);
