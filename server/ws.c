@@ -239,18 +239,12 @@ int ws_on_confirm_upgrade(struct server *s, struct lws *wsi)
     return 0;
 }
 
-/* Give back the seat wsi holds, if any. */
-static void ws_seat_release(struct server *s, struct lws *wsi)
+void ws_on_destroy(struct server *s, struct lws *wsi)
 {
-    struct ws_seat *seat = ws_seat_take(wsi);
+    struct ws_seat *seat = ws_seat_take(wsi); /* upgraded, never established */
     if (seat)
         server_user_remove(s, ws_seat_user(seat));
     free(seat);
-}
-
-void ws_on_destroy(struct server *s, struct lws *wsi)
-{
-    ws_seat_release(s, wsi); /* upgraded, never established */
 }
 
 /* Hand the seat taken at the upgrade over to user_id (borrowed), the user the connection is
@@ -292,11 +286,10 @@ int ws_on_established(struct server *s, struct lws *wsi, struct session *ss)
 {
     enum phx_vsn vsn;
     struct connect_result who;
-    /* Checked again at the upgrade's end: the answer may have changed (a token expired, a reload). */
-    if (ws_authenticate(s, wsi, &vsn, &who) != 0) {
-        ws_seat_release(s, wsi);
+    /* Checked again at the upgrade's end: the answer may have changed (a token expired, a reload).
+     * Refused: the seat still held goes back when lws destroys the wsi (ws_on_destroy). */
+    if (ws_authenticate(s, wsi, &vsn, &who) != 0)
         return -1;
-    }
     if (ws_seat_claim(s, wsi, who.user_id) != 0) {
         free(who.user_id);
         free(who.socket_id);
